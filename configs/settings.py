@@ -1,0 +1,173 @@
+"""Pydantic models of zerochurn's configuration, one per stage, all frozen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from zerochurn.contract.schema import SURVEY_DIMENSIONS
+
+DriftScenario = Literal["price_increase", "service_outage", "new_segment"]
+"""Names of the drift scenarios the synthetic world can apply."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataConfig(_Frozen):
+    """Where the raw tables live."""
+
+    raw_dir: Path | None = Field(
+        None, description="Folder of raw tables; None means <workspace>/data."
+    )
+
+
+class GenerateConfig(_Frozen):
+    """Size, seed and drift of the synthetic world written by `zerochurn generate`."""
+
+    customers: int = Field(5000, gt=0, description="Customers at the start, before arrivals.")
+    months: int = Field(24, ge=3, le=240, description="Months of history to simulate.")
+    seed: int = Field(42, ge=0, description="Random seed; the same seed gives the same world.")
+    start: dt.date = Field(dt.date(2024, 1, 1), description="First day of the first month.")
+    drift: DriftScenario | None = Field(None, description="Drift scenario to apply, if any.")
+    drift_from: str | None = Field(
+        None, description="First month (YYYY-MM) the drift applies to; required with drift."
+    )
+
+    @field_validator("start")
+    @classmethod
+    def _first_of_month(cls, value: dt.date) -> dt.date:
+        if value.day != 1:
+            raise ValueError(f"start must be the first day of a month, got {value}")
+        return value
+
+    @field_validator("drift_from")
+    @classmethod
+    def _month_format(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise ValueError(f"drift_from must look like YYYY-MM, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _drift_needs_month(self) -> GenerateConfig:
+        if (self.drift is None) != (self.drift_from is None):
+            raise ValueError("drift and drift_from must be given together")
+        return self
+
+
+class ChurnConfig(_Frozen):
+    """The one churn definition every stage uses."""
+
+    definition: Literal["cancellation", "inactivity"] = Field(
+        "cancellation",
+        description="cancellation: cancel_date within the horizon after T; "
+        "inactivity: no transaction within inactivity_days after T.",
+    )
+    horizon_days: int = Field(90, gt=0, description="Days after the as-of date a churn counts.")
+    inactivity_days: int = Field(
+        90, gt=0, description="Days without a transaction that make a customer churned."
+    )
+
+
+class ValueFunctionConfig(_Frozen):
+    """Inputs of the customer value function CLV = m * sum_t (r / (1 + d))^t (domain.md 3)."""
+
+    annual_discount_rate: float = Field(0.10, ge=0, lt=1, description="Yearly discount rate d.")
+    max_months: int = Field(60, gt=0, description="Months summed at most (the lifetime cap).")
+    min_monthly_retention: float = Field(
+        0.50, gt=0, lt=1, description="Lower clip of the monthly retention rate r."
+    )
+    max_monthly_retention: float = Field(
+        0.995, gt=0, lt=1, description="Upper clip of r, so no customer is worth forever."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ValueFunctionConfig:
+        if self.min_monthly_retention > self.max_monthly_retention:
+            raise ValueError("min_monthly_retention must not exceed max_monthly_retention")
+        return self
+
+
+def _default_weights() -> dict[str, float]:
+    return {
+        "product_quality": 0.20,
+        "price": 0.12,
+        "assortment": 0.10,
+        "staff_attitude": 0.10,
+        "invoicing": 0.08,
+        "logistics": 0.12,
+        "problem_handling": 0.10,
+        "complaint_handling": 0.10,
+        "business_process": 0.08,
+    }
+
+
+class FeatureConfig(_Frozen):
+    """Windows and weights of the point-in-time features."""
+
+    revenue_windows_months: tuple[int, ...] = Field(
+        (1, 3, 6, 12), description="Trailing windows (months) of revenue sums."
+    )
+    complaint_windows_days: tuple[int, ...] = Field(
+        (30, 90, 365), description="Trailing windows (days) of complaint counts."
+    )
+    satisfied_score: int = Field(75, description="Score at or above which an answer is satisfied.")
+    complaint_unresolved_days: int = Field(
+        30, gt=0, description="Days open after which an unresolved complaint is called old."
+    )
+    value_function: ValueFunctionConfig = ValueFunctionConfig()
+    satisfaction_index_weights: dict[str, float] = Field(
+        default_factory=_default_weights,
+        description="Weight of each survey dimension in the 0..100 satisfaction index; "
+        "perceived quality weighs most, as in the ACSI model of domain.md section 4.",
+    )
+
+    @field_validator("satisfaction_index_weights")
+    @classmethod
+    def _known_positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(SURVEY_DIMENSIONS))
+        if unknown:
+            raise ValueError(f"unknown dimensions {unknown}: expected some of {SURVEY_DIMENSIONS}")
+        if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+            raise ValueError("weights must be >= 0 and sum to more than 0")
+        return value
+
+
+class MlflowConfig(_Frozen):
+    """Where runs and models are tracked."""
+
+    tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI; None means SQLite inside the workspace."
+    )
+    experiment: str = Field("zerochurn", min_length=1, description="Experiment name.")
+    registered_model: str = Field("zerochurn", min_length=1, description="Registry model name.")
+
+
+class Settings(_Frozen):
+    """All of zerochurn's configuration."""
+
+    workspace: Path = Field(
+        Path("workspace"), description="Folder for data, MLflow, scores and reports."
+    )
+    data: DataConfig = DataConfig()
+    generate: GenerateConfig = GenerateConfig()
+    churn: ChurnConfig = ChurnConfig()
+    features: FeatureConfig = FeatureConfig()
+    mlflow: MlflowConfig = MlflowConfig()
+
+    @property
+    def data_dir(self) -> Path:
+        """Folder of the raw tables."""
+        return self.data.raw_dir if self.data.raw_dir is not None else self.workspace / "data"
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking URI, defaulting to a SQLite file in the workspace."""
+        if self.mlflow.tracking_uri:
+            return self.mlflow.tracking_uri
+        return f"sqlite:///{(self.workspace / 'mlflow' / 'mlflow.db').resolve()}"

@@ -1,0 +1,1 @@
+"""The raw data contract: table specs, loading and validation."""

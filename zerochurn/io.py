@@ -1,0 +1,77 @@
+"""File output that is never half-written: everything goes to a temp path, then is renamed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success rename it onto `target`.
+
+    On an exception the temporary file is removed and `target` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `target`; on success it replaces `target` whole."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            retired = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+            )
+            os.replace(target, retired / target.name)
+            os.replace(staging, target)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Write `frame` to `path` as Parquet or CSV (by suffix), atomically."""
+    path = Path(path)
+    writers = {
+        ".parquet": lambda p: frame.to_parquet(p, index=False),
+        ".csv": lambda p: frame.to_csv(p, index=False),
+    }
+    if path.suffix not in writers:
+        raise ValueError(
+            f"{path}: unsupported table format {path.suffix!r}: expected .parquet or .csv"
+        )
+    with atomic_path(path) as tmp:
+        writers[path.suffix](tmp)
+    return path
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """Write `data` as indented JSON to `path`, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
