@@ -148,6 +148,61 @@ class MlflowConfig(_Frozen):
     registered_model: str = Field("zerochurn", min_length=1, description="Registry model name.")
 
 
+class LightGBMConfig(_Frozen):
+    """Booster parameters of the LightGBM churn model."""
+
+    learning_rate: float = Field(0.03, gt=0, le=1, description="Shrinkage per boosting round.")
+    num_leaves: int = Field(31, ge=2, description="Leaves per tree.")
+    min_child_samples: int = Field(100, ge=1, description="Rows a leaf needs at least.")
+    feature_fraction: float = Field(0.8, gt=0, le=1, description="Share of features per tree.")
+    bagging_fraction: float = Field(0.8, gt=0, le=1, description="Share of rows per tree.")
+    bagging_freq: int = Field(1, ge=0, description="Re-sample rows every this many rounds.")
+    lambda_l2: float = Field(1.0, ge=0, description="L2 penalty on leaf values.")
+    cat_smooth: float = Field(10.0, ge=0, description="Smoothing of categorical splits.")
+    num_boost_round: int = Field(2000, gt=0, description="Most boosting rounds.")
+    early_stopping_rounds: int = Field(
+        100, gt=0, description="Rounds without validation improvement before stopping."
+    )
+
+
+class GateConfig(_Frozen):
+    """When a challenger may replace the champion (both scored on the same test data)."""
+
+    min_auc_gain: float = Field(
+        0.0, description="Challenger ROC-AUC must be at least champion's plus this."
+    )
+    max_ece_increase: float = Field(
+        0.01, ge=0, description="Challenger ECE may exceed the champion's by at most this."
+    )
+
+
+class TrainingConfig(_Frozen):
+    """How snapshots are split out of time, and how models are fitted and calibrated."""
+
+    lightgbm: LightGBMConfig = LightGBMConfig()
+    calibration: Literal["auto", "platt", "isotonic"] = Field(
+        "auto", description="auto: the method with the lower cross-validated ECE."
+    )
+    calibration_folds: int = Field(5, ge=2, description="Folds of that cross-validation.")
+    validation_fraction: float = Field(
+        0.15, gt=0, lt=1, description="Share of training customers held out for early stopping."
+    )
+    test_snapshots: int = Field(1, ge=1, description="Latest labelled as-of dates kept for test.")
+    calibration_snapshots: int = Field(
+        1, ge=1, description="As-of dates before the test period used only for calibration."
+    )
+    train_snapshots: int = Field(12, ge=1, description="Most recent as-of dates trained on.")
+    min_history_months: int = Field(
+        3, ge=1, description="Months of data before the first as-of date used."
+    )
+    baseline_c: float = Field(1.0, gt=0, description="Inverse L2 strength of the baseline.")
+    random_state: int = Field(0, ge=0, description="Seed of every random choice in training.")
+    reference_rows: int = Field(
+        50_000, gt=0, description="Training rows logged with the model as monitoring reference."
+    )
+    gate: GateConfig = GateConfig()
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -159,6 +214,7 @@ class Settings(_Frozen):
     churn: ChurnConfig = ChurnConfig()
     features: FeatureConfig = FeatureConfig()
     mlflow: MlflowConfig = MlflowConfig()
+    training: TrainingConfig = TrainingConfig()
 
     @property
     def data_dir(self) -> Path:

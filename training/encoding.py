@@ -1,0 +1,62 @@
+"""FeatureEncoder: raw feature rows -> the float64 matrix LightGBM scores, fitted once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+
+class FeatureEncoder(TransformerMixin, BaseEstimator):
+    """Fixed column order, numbers as float64, categories as integer codes.
+
+    Categories are learned in `fit` (sorted); an unseen or missing category becomes
+    NaN, which LightGBM routes like a missing value. Missing optional numeric columns
+    are NaN too, so a record without survey data still scores.
+
+    Parameters
+    ----------
+    numeric : sequence of str
+        Numeric feature columns, in model order.
+    categorical : sequence of str
+        Categorical feature columns, after the numeric ones.
+    """
+
+    def __init__(self, numeric: Sequence[str] = (), categorical: Sequence[str] = ()) -> None:
+        self.numeric = numeric
+        self.categorical = categorical
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FeatureEncoder:
+        """Learn the categories of each categorical column; X has one row per customer."""
+        missing = [c for c in [*self.numeric, *self.categorical] if c not in X.columns]
+        if missing:
+            raise ValueError(f"feature frame lacks columns {missing}")
+        self.columns_ = [*self.numeric, *self.categorical]
+        self.categories_ = {
+            column: sorted(X[column].dropna().astype(str).unique()) for column in self.categorical
+        }
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Return an (n_rows, n_features) float64 array in `columns_` order."""
+        check_is_fitted(self, "columns_")
+        out = np.full((len(X), len(self.columns_)), np.nan, dtype=np.float64)
+        for j, column in enumerate(self.numeric):
+            if column in X.columns:
+                out[:, j] = pd.to_numeric(X[column], errors="raise").to_numpy(
+                    dtype=np.float64, na_value=np.nan
+                )
+        offset = len(self.numeric)
+        for j, column in enumerate(self.categorical, start=offset):
+            if column in X.columns:
+                codes = pd.Index(self.categories_[column]).get_indexer(X[column].astype("str"))
+                out[:, j] = np.where(codes >= 0, codes, np.nan)
+        return out
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Names of the output columns, in order."""
+        check_is_fitted(self, "columns_")
+        return np.asarray(self.columns_, dtype=object)

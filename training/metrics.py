@@ -1,0 +1,80 @@
+"""Pure metric functions for churn models: arrays in, ``dict[str, float]`` out."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+CALIBRATION_BINS = 10
+"""Equal-width probability bins of the expected calibration error."""
+
+TOP_SHARE = 0.10
+"""The targeted share of customers behind the top-decile figures."""
+
+
+def expected_calibration_error(
+    y: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS
+) -> float:
+    """Mean |observed rate - mean predicted probability| over equal-width bins, row-weighted.
+
+    Parameters
+    ----------
+    y : (n,) array of 0/1 labels
+    probability : (n,) array of predicted probabilities in [0, 1]
+    """
+    y = np.asarray(y, dtype=np.float64)
+    probability = np.asarray(probability, dtype=np.float64)
+    index = np.minimum((probability * bins).astype(np.int64), bins - 1)
+    count = np.bincount(index, minlength=bins)
+    observed = np.bincount(index, weights=y, minlength=bins)
+    predicted = np.bincount(index, weights=probability, minlength=bins)
+    filled = count > 0
+    gap = np.abs(observed[filled] - predicted[filled]) / count[filled]
+    return float(np.sum(gap * count[filled]) / len(y))
+
+
+def top_share_mask(probability: np.ndarray, share: float) -> np.ndarray:
+    """Boolean (n,) mask of the `share` of rows with the highest probability (ties by order)."""
+    n_top = max(1, int(round(share * len(probability))))
+    order = np.argsort(-np.asarray(probability), kind="stable")
+    mask = np.zeros(len(probability), dtype=bool)
+    mask[order[:n_top]] = True
+    return mask
+
+
+def classification_metrics(
+    y: np.ndarray,
+    probability: np.ndarray,
+    *,
+    value: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Discrimination, calibration and targeting figures of churn probabilities.
+
+    Parameters
+    ----------
+    y : (n,) 0/1 labels, 1 = churned within the horizon
+    probability : (n,) predicted churn probabilities
+    value : (n,) customer value in money, optional; adds ``value_captured_top10``,
+        the share of the value lost to churners that sits in the top decile by risk
+    """
+    y = np.asarray(y, dtype=np.int64)
+    probability = np.clip(np.asarray(probability, dtype=np.float64), 1e-9, 1 - 1e-9)
+    if len(np.unique(y)) < 2:
+        raise ValueError("metrics need both churners and non-churners in y")
+    top = top_share_mask(probability, TOP_SHARE)
+    base_rate = float(y.mean())
+    metrics = {
+        "roc_auc": float(roc_auc_score(y, probability)),
+        "pr_auc": float(average_precision_score(y, probability)),
+        "log_loss": float(log_loss(y, probability, labels=[0, 1])),
+        "brier": float(brier_score_loss(y, probability)),
+        "ece": expected_calibration_error(y, probability),
+        "base_rate": base_rate,
+        "mean_probability": float(probability.mean()),
+        "top_decile_lift": float(y[top].mean() / base_rate),
+        "recall_at_10": float(y[top].sum() / y.sum()),
+    }
+    if value is not None:
+        lost = np.asarray(value, dtype=np.float64) * y
+        metrics["value_captured_top10"] = float(lost[top].sum() / lost.sum()) if lost.sum() else 0.0
+    return metrics

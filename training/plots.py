@@ -1,0 +1,105 @@
+"""Evaluation figures of a churn model: pure functions from arrays to matplotlib Figures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers and CI
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from zerochurn.training.metrics import CALIBRATION_BINS
+
+FIGSIZE = (6.0, 4.5)
+SHAP_TOP_FEATURES = 15
+
+
+def _axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
+    """ROC curves of several models' (n,) probabilities against (n,) 0/1 labels."""
+    fig, ax = _axes("ROC (out of time)", "false positive rate", "true positive rate")
+    for name, probability in scores.items():
+        fpr, tpr, _ = roc_curve(y, probability)
+        ax.plot(fpr, tpr, label=name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.legend()
+    return fig
+
+
+def precision_recall_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
+    """Precision-recall curves, with the churn base rate as reference line."""
+    fig, ax = _axes("Precision-recall (out of time)", "recall", "precision")
+    for name, probability in scores.items():
+        precision, recall, _ = precision_recall_curve(y, probability)
+        ax.plot(recall, precision, label=name)
+    ax.axhline(float(np.mean(y)), color="grey", linestyle=":", label="base rate")
+    ax.legend()
+    return fig
+
+
+def calibration_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
+    """Reliability diagram: observed churn rate per bin of predicted probability."""
+    fig, ax = _axes("Calibration (out of time)", "predicted probability", "observed churn rate")
+    edges = np.linspace(0, 1, CALIBRATION_BINS + 1)
+    for name, probability in scores.items():
+        index = np.clip(np.digitize(probability, edges) - 1, 0, CALIBRATION_BINS - 1)
+        frame = pd.DataFrame({"bin": index, "p": probability, "y": y}).groupby("bin").mean()
+        ax.plot(frame["p"], frame["y"], marker="o", label=name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
+    ax.legend()
+    return fig
+
+
+def gain_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
+    """Cumulative gain: share of churners caught when contacting the top share by risk."""
+    fig, ax = _axes(
+        "Cumulative gain (out of time)", "share of customers contacted", "share of churners"
+    )
+    for name, probability in scores.items():
+        ordered = np.asarray(y)[np.argsort(-probability, kind="stable")]
+        caught = np.concatenate([[0.0], np.cumsum(ordered) / ordered.sum()])
+        ax.plot(np.linspace(0, 1, len(caught)), caught, label=name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
+    ax.legend()
+    return fig
+
+
+def importance_figure(importance: pd.Series, top: int = SHAP_TOP_FEATURES) -> Figure:
+    """Horizontal bars of the `top` features by total gain."""
+    shown = importance.head(top)[::-1]
+    fig, ax = _axes("Feature importance (gain)", "total gain", "")
+    ax.barh(shown.index, shown.to_numpy())
+    return fig
+
+
+def shap_summary_figure(
+    contributions: pd.DataFrame, features: pd.DataFrame, top: int = SHAP_TOP_FEATURES
+) -> Figure:
+    """Beeswarm-style summary: each dot a customer, x its contribution, colour its value rank.
+
+    contributions : (n, f) log-odds contributions; features : the (n, f') feature rows.
+    """
+    order = contributions.abs().mean().sort_values(ascending=False).head(top).index[::-1]
+    fig, ax = plt.subplots(figsize=(7.0, 0.35 * len(order) + 1.5), layout="constrained")
+    rng = np.random.default_rng(0)
+    for row, name in enumerate(order):
+        values = contributions[name].to_numpy()
+        colour = features[name].rank(pct=True).to_numpy() if name in features else None
+        if colour is not None and features[name].dtype.kind not in "fiub":
+            colour = None
+        jitter = row + rng.uniform(-0.3, 0.3, size=len(values))
+        ax.scatter(values, jitter, c=colour, cmap="coolwarm", s=4, alpha=0.6, vmin=0, vmax=1)
+    ax.set_yticks(range(len(order)), labels=list(order))
+    ax.axvline(0, color="grey", linewidth=0.8)
+    ax.set(title="Contributions to churn log-odds (red = high value)", xlabel="contribution")
+    return fig

@@ -1,0 +1,209 @@
+"""The `zerochurn` command line: one command per stage, settings parsed once at start-up.
+
+Nothing heavy is imported at module level, so `zerochurn --help` stays fast; each
+command imports the stage it runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zerochurn.configs import ConfigError, Settings, load_settings
+from zerochurn.console import console
+
+app = typer.Typer(
+    name="zerochurn",
+    help="Predict which customers will leave, what they are worth, and why.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _Options:
+    """Global options, kept until a command adds its own flags and loads Settings."""
+
+    def __init__(self, config_file: Path | None, overrides: dict[str, Any]) -> None:
+        self.config_file = config_file
+        self.overrides = overrides
+
+    def settings(self, **flags: Any) -> Settings:
+        """Settings with this command's flags (dotted keys) on top of everything else."""
+        try:
+            return load_settings(self.config_file, {**self.overrides, **flags})
+        except ConfigError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+
+
+def _parse_set(pairs: list[str]) -> dict[str, Any]:
+    import yaml
+
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
+        overrides[key.strip()] = yaml.safe_load(raw)
+    return overrides
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML file overriding configs/default.yaml."),
+    ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Workspace folder (data, MLflow, scores, reports).", envvar=None),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override any setting: --set churn.horizon_days=60."),
+    ] = None,
+) -> None:
+    """zerochurn: churn risk, customer value and reasons, with MLflow, BentoML and Evidently."""
+    overrides = _parse_set(set_ or [])
+    if workspace is not None:
+        overrides["workspace"] = str(workspace)
+    ctx.obj = _Options(config, overrides)
+
+
+def _data_dir(settings: Settings, data_dir: Path | None) -> Path:
+    return data_dir if data_dir is not None else settings.data_dir
+
+
+def _load_raw(data_dir: Path):
+    """Validate and load the raw tables, or exit 1 listing every problem."""
+    from zerochurn.contract.validate import DataValidationError, load_raw
+
+    try:
+        return load_raw(data_dir)
+    except DataValidationError as exc:
+        _print_problems(data_dir, exc.problems)
+        raise typer.Exit(1) from exc
+
+
+def _print_problems(data_dir: Path, problems) -> None:
+    console.print(f"[red]{len(problems)} problem(s) in {data_dir}:[/]")
+    for problem in problems:
+        console.print("  [red]x[/] ", end="")
+        console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def generate(
+    ctx: typer.Context,
+    customers: Annotated[int | None, typer.Option(help="Customers at the start.")] = None,
+    months: Annotated[int | None, typer.Option(help="Months of history.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: <workspace>/data].")
+    ] = None,
+    drift: Annotated[
+        str | None, typer.Option(help="price_increase | service_outage | new_segment.")
+    ] = None,
+    drift_from: Annotated[str | None, typer.Option(help="First drifted month, YYYY-MM.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write a synthetic world: customers, transactions, surveys, complaints and ground truth."""
+    settings = ctx.obj.settings(
+        **{
+            "generate.customers": customers,
+            "generate.months": months,
+            "generate.seed": seed,
+            "generate.drift": drift,
+            "generate.drift_from": drift_from,
+        }
+    )
+    if fmt not in ("parquet", "csv"):
+        raise typer.BadParameter(f"expected parquet or csv, got {fmt!r}", param_hint="--format")
+    from zerochurn.console import progress
+    from zerochurn.synthetic import generate_world, write_world
+
+    target = _data_dir(settings, out)
+    with progress(f"generating {settings.generate.customers:,} customers") as report:
+        world = generate_world(
+            settings.generate, horizon_days=settings.churn.horizon_days, progress=report
+        )
+        write_world(world, target, fmt=fmt)
+    rows = ", ".join(f"{name} {len(frame):,}" for name, frame in world.tables.items())
+    console.print(f"wrote {target}: {rows}")
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
+    ] = None,
+) -> None:
+    """Check a raw data folder against the data contract; report every problem at once."""
+    from zerochurn.contract.validate import validate_dir
+
+    target = _data_dir(ctx.obj.settings(), data_dir)
+    raw, problems = validate_dir(target)
+    if problems:
+        _print_problems(target, problems)
+        raise typer.Exit(1)
+    counts = {"customers": raw.customers, "transactions": raw.transactions}
+    counts |= {"surveys": raw.surveys, "complaints": raw.complaints}
+    summary = ", ".join(f"{k} {len(v):,}" for k, v in counts.items() if v is not None)
+    console.print(f"[green]valid[/] {target}: {summary}")
+
+
+@app.command()
+def features(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
+    ] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Parquet or CSV file [default: <workspace>/features/features_T.parquet]."
+        ),
+    ] = None,
+) -> None:
+    """Build the point-in-time feature table of every customer active at T (data before T)."""
+    import pandas as pd
+
+    from zerochurn.features import build_features
+    from zerochurn.io import write_table
+
+    settings = ctx.obj.settings()
+    raw = _load_raw(_data_dir(settings, data_dir))
+    when = pd.Timestamp(as_of) if as_of is not None else raw.end
+    table = build_features(raw, when, settings.features, settings.churn)
+    target = out or settings.workspace / "features" / f"features_{when:%Y-%m-%d}.parquet"
+    write_table(table, target)
+    console.print(f"wrote {target}: {len(table):,} customers x {table.shape[1]} columns")
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """The whole job on the embedded defaults: generate, validate, build features."""
+    settings = ctx.obj.settings()
+    generate(ctx)
+    validate(ctx)
+    features(ctx)
+    console.print(f"[bold green]zerochurn run finished[/]; everything is in {settings.workspace}")
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Print the effective configuration as YAML (defaults < --config < env < flags)."""
+    import yaml
+
+    settings = ctx.obj.settings()
+    typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
