@@ -1,0 +1,104 @@
+"""Benchmark `build_features`: one as-of date for N customers with 24 months of history.
+
+Run: .venv/bin/python benchmarks/bench_features.py [--sizes 10000 100000] [--repeats 3]
+Setup (untimed): generate the synthetic world and turn its tables into RawData the way
+the loader normalises them (survey grades -> score, follow-up grades -> followup_score).
+Timed: build_features at the last month start of the data (raw.end for the generator's
+whole months, so all 24 months lie before T), which is what scoring does. Besides the harness's whole-process peak_rss_mb (which includes
+the generator), reports the resident-memory high-water mark of the timed step alone
+(Linux: /proc/self/clear_refs), the input tables' size and the rows per table; results
+land in benchmarks/results/features.json.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import time
+from pathlib import Path
+
+import pandas as pd
+from harness import main
+
+from zerochurn.configs.settings import ChurnConfig, FeatureConfig, GenerateConfig
+from zerochurn.contract.dataset import RawData
+from zerochurn.contract.schema import GRADE_SCORES
+from zerochurn.features import build_features, monthly_as_of_dates
+from zerochurn.synthetic import generate_world
+
+MONTHS = 24
+SIZES = [10_000, 100_000, 1_000_000]
+PROC_SELF = Path("/proc/self")
+RESET_PEAK_RSS = "5"
+"""Writing this to /proc/self/clear_refs resets the process's VmHWM (Linux >= 4.0)."""
+
+
+def raw_data(tables: dict[str, pd.DataFrame]) -> RawData:
+    """RawData from the generator's tables, grades mapped to scores as the loader does."""
+    surveys = tables["surveys"]
+    complaints = tables["complaints"]
+    return RawData(
+        customers=tables["customers"],
+        transactions=tables["transactions"],
+        surveys=surveys.assign(score=surveys["grade"].map(GRADE_SCORES).astype("int64")).drop(
+            columns="grade"
+        ),
+        complaints=complaints.assign(
+            followup_score=complaints["followup_grade"].map(GRADE_SCORES).astype("float64")
+        ).drop(columns="followup_grade"),
+    )
+
+
+def _status_mb(field: str) -> float:
+    for line in (PROC_SELF / "status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+def _release_free_memory() -> None:
+    """Return freed heap pages to the OS so the baseline RSS is the live data."""
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def measure_once(customers: int) -> dict:
+    """Generate a world of `customers` initial customers, then time build_features once."""
+    config = GenerateConfig(customers=customers, months=MONTHS, seed=42)
+    churn = ChurnConfig()
+    world = generate_world(config, horizon_days=churn.horizon_days)
+    raw = raw_data(world.tables)
+    del world
+    as_of = monthly_as_of_dates(raw)[-1]
+    _release_free_memory()
+    input_mb = (
+        sum(
+            table.memory_usage(deep=True).sum() for table in vars(raw).values() if table is not None
+        )
+        / 2**20
+    )
+    before_mb = _status_mb("VmRSS")
+    (PROC_SELF / "clear_refs").write_text(RESET_PEAK_RSS)
+    started = time.perf_counter()
+    features = build_features(raw, as_of, FeatureConfig(), churn)
+    seconds = time.perf_counter() - started
+    peak_mb = _status_mb("VmHWM")
+    return {
+        "seconds": seconds,
+        "months": MONTHS,
+        "rows_customers": len(raw.customers),
+        "rows_transactions": len(raw.transactions),
+        "rows_surveys": len(raw.surveys),
+        "rows_complaints": len(raw.complaints),
+        "rows_features": len(features),
+        "columns_features": features.shape[1],
+        "input_mb": input_mb,
+        "rss_before_mb": before_mb,
+        "features_peak_rss_mb": peak_mb,
+        "features_extra_mb": peak_mb - before_mb,
+        "customers_per_second": len(features) / seconds,
+    }
+
+
+if __name__ == "__main__":
+    main("features", SIZES, measure_once)
