@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -58,3 +59,15 @@ def test_write_table_rejects_unknown_format(tmp_path):
 def test_write_json(tmp_path):
     path = write_json({"a": 1}, tmp_path / "sub" / "x.json")
     assert json.loads(path.read_text()) == {"a": 1}
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        file_path = write_json({"a": 1}, tmp_path / "x.json")
+        with atomic_directory(tmp_path / "d") as staging:
+            (staging / "t.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    assert file_path.stat().st_mode & 0o044 == 0o044  # readable by group and others
+    assert (tmp_path / "d").stat().st_mode & 0o055 == 0o055
