@@ -30,7 +30,7 @@ class DataConfig(_Frozen):
 class GenerateConfig(_Frozen):
     """Size, seed and drift of the synthetic world written by `zerochurn generate`."""
 
-    customers: int = Field(5000, gt=0, description="Customers at the start, before arrivals.")
+    customers: int = Field(50000, gt=0, description="Customers at the start, before arrivals.")
     months: int = Field(24, ge=3, le=240, description="Months of history to simulate.")
     seed: int = Field(42, ge=0, description="Random seed; the same seed gives the same world.")
     start: dt.date = Field(dt.date(2024, 1, 1), description="First day of the first month.")
@@ -152,8 +152,8 @@ class LightGBMConfig(_Frozen):
     """Booster parameters of the LightGBM churn model."""
 
     learning_rate: float = Field(0.03, gt=0, le=1, description="Shrinkage per boosting round.")
-    num_leaves: int = Field(31, ge=2, description="Leaves per tree.")
-    min_child_samples: int = Field(100, ge=1, description="Rows a leaf needs at least.")
+    num_leaves: int = Field(4, ge=2, description="Leaves per tree.")
+    min_child_samples: int = Field(200, ge=1, description="Rows a leaf needs at least.")
     feature_fraction: float = Field(0.8, gt=0, le=1, description="Share of features per tree.")
     bagging_fraction: float = Field(0.8, gt=0, le=1, description="Share of rows per tree.")
     bagging_freq: int = Field(1, ge=0, description="Re-sample rows every this many rounds.")

@@ -94,11 +94,12 @@ def shap_summary_figure(
     rng = np.random.default_rng(0)
     for row, name in enumerate(order):
         values = contributions[name].to_numpy()
-        colour = features[name].rank(pct=True).to_numpy() if name in features else None
-        if colour is not None and features[name].dtype.kind not in "fiub":
-            colour = None
         jitter = row + rng.uniform(-0.3, 0.3, size=len(values))
-        ax.scatter(values, jitter, c=colour, cmap="coolwarm", s=4, alpha=0.6, vmin=0, vmax=1)
+        if name in features and features[name].dtype.kind in "fiub":
+            colour = features[name].rank(pct=True).to_numpy()
+            ax.scatter(values, jitter, c=colour, cmap="coolwarm", s=4, alpha=0.6, vmin=0, vmax=1)
+        else:  # categorical: no value order to colour by
+            ax.scatter(values, jitter, color="grey", s=4, alpha=0.6)
     ax.set_yticks(range(len(order)), labels=list(order))
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set(title="Contributions to churn log-odds (red = high value)", xlabel="contribution")

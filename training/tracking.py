@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import warnings
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -85,9 +86,14 @@ def raw_table_hashes(data_dir: Path) -> dict[str, str]:
 def log_datasets(frames: Mapping[str, pd.DataFrame], *, source: Path, target: str) -> None:
     """Record each period's feature frame as an MLflow dataset input (schema + digest)."""
     for context, frame in frames.items():
-        dataset = mlflow.data.from_pandas(
-            frame, source=str(source), name=f"snapshots-{context}", targets=target
-        )
+        with warnings.catch_warnings():
+            # A local path fits two equivalent MLflow source types; MLflow picks one and warns.
+            warnings.filterwarnings("ignore", message="The specified dataset source")
+            # Counts are integer columns; the dataset record only describes them.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            dataset = mlflow.data.from_pandas(
+                frame, source=str(source), name=f"snapshots-{context}", targets=target
+            )
         mlflow.log_input(dataset, context=context)
 
 
@@ -110,6 +116,8 @@ def log_frame(frame: pd.DataFrame, artifact_dir: str, file_name: str) -> None:
 
 def log_churn_model(pyfunc: ChurnPyfunc, example: pd.DataFrame) -> str:
     """Log the end-to-end scoring model with signature and input example; return its URI."""
+    # Counts are integers in training but may be missing in a request: declare them doubles.
+    example = example.astype({column: "float64" for column in example.select_dtypes("integer")})
     output = pyfunc.predict(None, example)
     signature = infer_signature(example, output, params={"contributions": False})
     requirements = [f"{name}=={metadata.version(name)}" for name in SERVED_PACKAGES]

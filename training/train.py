@@ -10,44 +10,24 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow import MlflowClient
 
-from zerochurn.configs.settings import LightGBMConfig, Settings
+from zerochurn.configs.settings import Settings
 from zerochurn.console import ProgressCallback
-from zerochurn.contract.dataset import RawData
-from zerochurn.features import build_training_frame, monthly_as_of_dates
-from zerochurn.features.catalog import feature_roles
 from zerochurn.features.population import label_window_days
 from zerochurn.training import plots, tracking
-from zerochurn.training.baseline import make_baseline
+from zerochurn.training.data import KEYS, LABEL, Snapshots
+from zerochurn.training.fit import fit_baseline, fit_churn_model
 from zerochurn.training.gate import GateDecision, promotion_decision
 from zerochurn.training.metrics import classification_metrics
 from zerochurn.training.model import ChurnModel
 from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
 from zerochurn.training.registry import CHAMPION, ChampionRegistry
-from zerochurn.training.split import OutOfTimeSplit, out_of_time_split
+from zerochurn.training.tuning import tune_booster
 
-LABEL = "churned"
-KEYS = ("customer_id", "as_of")
 VALUE_COLUMN = "customer_value"
 EXAMPLE_ROWS = 5
 SHAP_SAMPLE_ROWS = 5000
-
-
-@dataclass(frozen=True)
-class Snapshots:
-    """Labelled feature rows of each out-of-time period, and the feature roles."""
-
-    split: OutOfTimeSplit
-    train: pd.DataFrame
-    calibration: pd.DataFrame
-    test: pd.DataFrame
-    numeric: tuple[str, ...]
-    categorical: tuple[str, ...]
-
-    @property
-    def features(self) -> list[str]:
-        """Feature columns the models read, numeric first."""
-        return [*self.numeric, *self.categorical]
 
 
 @dataclass(frozen=True)
@@ -63,67 +43,8 @@ class TrainingOutcome:
     champion: str | None
 
 
-def build_snapshots(
-    raw: RawData, settings: Settings, progress: ProgressCallback | None = None
-) -> Snapshots:
-    """Feature rows with 0/1 labels for the train, calibration and test as-of dates."""
-    split = out_of_time_split(
-        monthly_as_of_dates(raw, min_history_months=settings.training.min_history_months),
-        data_end=raw.end,
-        window_days=label_window_days(settings.churn),
-        config=settings.training,
-    )
-    frame = build_training_frame(
-        raw,
-        [*split.train, *split.calibration, *split.test],
-        settings.features,
-        settings.churn,
-        progress=progress,
-    )
-    frame = frame[frame[LABEL].notna()]
-    frame = frame.assign(**{LABEL: frame[LABEL].astype(np.int64)})
-    numeric, categorical = feature_roles(frame)
-
-    def period(dates: tuple[pd.Timestamp, ...]) -> pd.DataFrame:
-        return frame[frame["as_of"].isin(dates)].reset_index(drop=True)
-
-    return Snapshots(
-        split=split,
-        train=period(split.train),
-        calibration=period(split.calibration),
-        test=period(split.test),
-        numeric=tuple(numeric),
-        categorical=tuple(categorical),
-    )
-
-
-def fit_churn_model(
-    snapshots: Snapshots, settings: Settings, booster: LightGBMConfig
-) -> ChurnModel:
-    """Fit LightGBM on the train period and its calibrator on the calibration period."""
-    model = ChurnModel(
-        numeric=snapshots.numeric,
-        categorical=snapshots.categorical,
-        params=booster.model_dump(exclude={"num_boost_round", "early_stopping_rounds"}),
-        num_boost_round=booster.num_boost_round,
-        early_stopping_rounds=booster.early_stopping_rounds,
-        validation_fraction=settings.training.validation_fraction,
-        calibration=settings.training.calibration,
-        calibration_folds=settings.training.calibration_folds,
-        random_state=settings.training.random_state,
-    )
-    train, calibration = snapshots.train, snapshots.calibration
-    return model.fit(
-        train[snapshots.features],
-        train[LABEL].to_numpy(),
-        groups=train["customer_id"].to_numpy(),
-        X_calibration=calibration[snapshots.features],
-        y_calibration=calibration[LABEL].to_numpy(),
-    )
-
-
 def out_of_time_metrics(snapshots: Snapshots, probability: np.ndarray) -> dict[str, float]:
-    """Out-of-time metrics of (n_test,) probabilities, value-weighted when values exist."""
+    """Test-period metrics of (n_test,) probabilities, value-weighted when values exist."""
     test = snapshots.test
     value = test[VALUE_COLUMN].fillna(0).to_numpy() if VALUE_COLUMN in test else None
     return classification_metrics(test[LABEL].to_numpy(), probability, value=value)
@@ -143,6 +64,12 @@ def oracle_metrics(
         "oracle_ece": oracle["ece"],
         "auc_vs_oracle": model_auc / oracle["roc_auc"],
     }
+
+
+def load_champion(settings: Settings) -> ChurnPyfunc:
+    """The current champion's pyfunc, unwrapped to the ChurnPyfunc that was logged."""
+    uri = f"models:/{settings.mlflow.registered_model}@{CHAMPION}"
+    return mlflow.pyfunc.load_model(uri).unwrap_python_model()
 
 
 def _figures(snapshots: Snapshots, model: ChurnModel, scores: dict[str, np.ndarray]) -> dict:
@@ -167,126 +94,113 @@ def _reference(snapshots: Snapshots, model: ChurnModel, rows: int, seed: int) ->
     return sample.assign(churn_probability=model.predict_churn(sample[snapshots.features]))
 
 
-def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
-    return {f"{prefix}_{name}": value for name, value in metrics.items()}
+def _prefixed(prefix: str, metrics: dict[str, float] | None) -> dict[str, float]:
+    return {f"{prefix}_{name}": value for name, value in (metrics or {}).items()}
+
+
+def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> None:
+    mlflow.log_params(tracking.flatten(settings.model_dump(mode="json")))
+    mlflow.log_dict(settings.model_dump(mode="json"), "config.json")
+    hashes = tracking.raw_table_hashes(data_dir)
+    periods = snapshots.split.describe()
+    mlflow.set_tags(
+        {f"data.sha256.{name}": digest for name, digest in hashes.items()}
+        | {f"split.{period}": ",".join(dates) for period, dates in periods.items()}
+        | {"data.dir": str(data_dir)}
+    )
+    tracking.log_datasets(
+        {"train": snapshots.train, "calibration": snapshots.calibration, "test": snapshots.test},
+        source=data_dir,
+        target=LABEL,
+    )
 
 
 def train_and_register(
-    raw: RawData,
+    snapshots: Snapshots,
     settings: Settings,
     *,
     data_dir: Path,
     ground_truth: pd.DataFrame | None = None,
-    booster: LightGBMConfig | None = None,
+    tune_trials: int = 0,
     progress: ProgressCallback | None = None,
 ) -> TrainingOutcome:
     """Train, evaluate out of time, log everything to MLflow, register and run the gate.
 
     Parameters
     ----------
-    raw : the validated raw tables
-    settings : full configuration (churn definition, features, training, MLflow)
-    data_dir : where `raw` was read from, hashed for lineage
+    snapshots : labelled, out-of-time split feature rows (training.data.build_snapshots)
+    settings : full configuration (churn definition, training, gate, MLflow)
+    data_dir : where the raw tables were read from, hashed for lineage
     ground_truth : the generator's true probabilities, when the data is synthetic
-    booster : LightGBM parameters; defaults to settings.training.lightgbm (tuning passes its best)
+    tune_trials : random-search trials before the final fit, as nested runs (0: none)
     """
     report = progress or (lambda message: None)
-    client = tracking.configure(settings)
+    client: MlflowClient = tracking.configure(settings)
     registry = ChampionRegistry(client, settings.mlflow.registered_model)
-    snapshots = build_snapshots(raw, settings, progress)
     features = snapshots.features
-    booster = booster or settings.training.lightgbm
+    trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with mlflow.start_run(run_name=f"train-{trained_at}") as run:
+        _log_lineage(settings, snapshots, data_dir)
+        booster = settings.training.lightgbm
+        if tune_trials:
+            booster = tune_booster(snapshots, settings, trials=tune_trials, progress=report)
+        report("fitting LightGBM and calibrating")
+        model = fit_churn_model(snapshots, settings, booster)
+        report("fitting the logistic-regression baseline")
+        baseline = fit_baseline(snapshots, settings)
 
-    report("fitting LightGBM and calibrating")
-    model = fit_churn_model(snapshots, settings, booster)
-    report("fitting the logistic-regression baseline")
-    baseline = make_baseline(
-        snapshots.numeric,
-        snapshots.categorical,
-        c=settings.training.baseline_c,
-        random_state=settings.training.random_state,
-    ).fit(snapshots.train[features], snapshots.train[LABEL].to_numpy())
+        report("evaluating out of time")
+        test_x = snapshots.test[features]
+        scores = {
+            "lightgbm": model.predict_churn(test_x),
+            "baseline": baseline.predict_proba(test_x)[:, 1],
+        }
+        metrics = out_of_time_metrics(snapshots, scores["lightgbm"])
+        if ground_truth is not None:
+            metrics |= oracle_metrics(snapshots.test, ground_truth, metrics["roc_auc"])
+        baseline_metrics = out_of_time_metrics(snapshots, scores["baseline"])
+        champion_metrics = None
+        if registry.version(CHAMPION) is not None:
+            scores["champion"] = load_champion(settings).model.predict_churn(test_x)
+            champion_metrics = out_of_time_metrics(snapshots, scores["champion"])
+        decision = promotion_decision(
+            metrics,
+            champion=champion_metrics,
+            baseline=baseline_metrics,
+            gate=settings.training.gate,
+        )
 
-    report("evaluating out of time")
-    test_x = snapshots.test[features]
-    scores = {
-        "lightgbm": model.predict_churn(test_x),
-        "baseline": baseline.predict_proba(test_x)[:, 1],
-    }
-    metrics = out_of_time_metrics(snapshots, scores["lightgbm"])
-    if ground_truth is not None:
-        metrics |= oracle_metrics(snapshots.test, ground_truth, metrics["roc_auc"])
-    baseline_metrics = out_of_time_metrics(snapshots, scores["baseline"])
-    champion_version = registry.version(CHAMPION)
-    champion_metrics = None
-    if champion_version is not None:
-        uri = f"models:/{settings.mlflow.registered_model}@{CHAMPION}"
-        champion_model = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
-        scores["champion"] = champion_model.predict_churn(test_x)
-        champion_metrics = out_of_time_metrics(snapshots, scores["champion"])
-    decision = promotion_decision(
-        metrics, champion=champion_metrics, baseline=baseline_metrics, gate=settings.training.gate
-    )
-
-    report("logging the run to MLflow")
-    card = ModelCard(
-        horizon_days=label_window_days(settings.churn),
-        reference_churn_rate=float(snapshots.train[LABEL].mean()),
-        churn_definition=settings.churn.definition,
-        trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        train_as_of=tuple(snapshots.split.describe()["train"]),
-        test_as_of=tuple(snapshots.split.describe()["test"]),
-    )
-    with mlflow.start_run(run_name=f"train-{card.trained_at}") as run:
-        mlflow.log_params(tracking.flatten(settings.model_dump(mode="json")))
+        report("logging figures, reference data and the model to MLflow")
+        card = ModelCard(
+            horizon_days=label_window_days(settings.churn),
+            reference_churn_rate=float(snapshots.train[LABEL].mean()),
+            churn_definition=settings.churn.definition,
+            trained_at=trained_at,
+            train_as_of=tuple(snapshots.split.describe()["train"]),
+            test_as_of=tuple(snapshots.split.describe()["test"]),
+        )
         mlflow.log_params(
             {
-                "booster_used": json.dumps(booster.model_dump()),
+                "booster": json.dumps(booster.model_dump()),
                 "calibration_method": model.calibration_method_,
                 "best_iteration": model.booster_.best_iteration,
                 "n_features": len(features),
             }
         )
-        mlflow.log_dict(settings.model_dump(mode="json"), "config.json")
         mlflow.log_dict(asdict(card), "model_card.json")
-        mlflow.set_tags(
-            {
-                f"data.sha256.{name}": digest
-                for name, digest in tracking.raw_table_hashes(data_dir).items()
-            }
-            | {
-                f"split.{period}": ",".join(dates)
-                for period, dates in snapshots.split.describe().items()
-            }
-            | {"data.dir": str(data_dir)}
-        )
-        tracking.log_datasets(
-            {
-                "train": snapshots.train,
-                "calibration": snapshots.calibration,
-                "test": snapshots.test,
-            },
-            source=data_dir,
-            target=LABEL,
-        )
         mlflow.log_metrics(
             _prefixed("test", metrics)
             | _prefixed("baseline", baseline_metrics)
-            | _prefixed("champion", champion_metrics or {})
+            | _prefixed("champion", champion_metrics)
             | _prefixed("calibration_cv_ece", model.calibration_scores_)
             | {"rows_train": len(snapshots.train), "rows_test": len(snapshots.test)}
         )
         tracking.log_figures(_figures(snapshots, model, scores))
-        tracking.log_frame(
-            _reference(
-                snapshots, model, settings.training.reference_rows, settings.training.random_state
-            ),
-            tracking.REFERENCE_ARTIFACT,
-            tracking.REFERENCE_FILE,
+        reference = _reference(
+            snapshots, model, settings.training.reference_rows, settings.training.random_state
         )
-        model_uri = tracking.log_churn_model(
-            ChurnPyfunc(model, card), snapshots.test[features].head(EXAMPLE_ROWS)
-        )
+        tracking.log_frame(reference, tracking.REFERENCE_ARTIFACT, tracking.REFERENCE_FILE)
+        model_uri = tracking.log_churn_model(ChurnPyfunc(model, card), test_x.head(EXAMPLE_ROWS))
     version = registry.register(model_uri)
     client.set_model_version_tag(
         registry.name, version.version, "gate", json.dumps(asdict(decision))

@@ -190,13 +190,141 @@ def features(
     console.print(f"wrote {target}: {len(table):,} customers x {table.shape[1]} columns")
 
 
+def _ground_truth(data_dir: Path):
+    """The generator's true probabilities beside synthetic data, or None for real data."""
+    import pandas as pd
+
+    from zerochurn.synthetic.output import GROUND_TRUTH_FILE
+
+    path = data_dir / GROUND_TRUTH_FILE
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
+    ] = None,
+    tune: Annotated[
+        int, typer.Option(help="Hyperparameter trials before the final fit (nested runs).")
+    ] = 0,
+) -> None:
+    """Train LightGBM and the baseline out of time, log to MLflow, register, run the gate."""
+    from zerochurn.console import progress
+    from zerochurn.training.data import build_snapshots
+    from zerochurn.training.train import train_and_register
+
+    settings = ctx.obj.settings()
+    source = _data_dir(settings, data_dir)
+    raw = _load_raw(source)
+    with progress("building monthly snapshots") as report:
+        snapshots = build_snapshots(raw, settings, progress=report)
+    with progress("training") as report:
+        outcome = train_and_register(
+            snapshots,
+            settings,
+            data_dir=source,
+            ground_truth=_ground_truth(source),
+            tune_trials=tune,
+            progress=report,
+        )
+    _print_outcome(outcome)
+
+
+def _print_outcome(outcome) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"model version {outcome.version} (run {outcome.run_id[:8]})")
+    for column in ("metric", "lightgbm", "baseline", "champion"):
+        table.add_column(column, justify="right" if column != "metric" else "left")
+    champion = outcome.champion_metrics or {}
+    for name, value in outcome.metrics.items():
+        base = outcome.baseline_metrics.get(name)
+        table.add_row(
+            name,
+            f"{value:.4f}",
+            "" if base is None else f"{base:.4f}",
+            "" if name not in champion else f"{champion[name]:.4f}",
+        )
+    console.print(table)
+    verdict = "[green]passed[/]" if outcome.decision.passed else "[yellow]refused[/]"
+    console.print(f"gate vs {outcome.decision.compared_with}: {verdict}")
+    for reason in outcome.decision.reasons:
+        console.print(f"  - {reason}")
+    console.print(f"champion is now version {outcome.champion}")
+
+
+def _registry(settings: Settings):
+    from zerochurn.training.registry import ChampionRegistry
+    from zerochurn.training.tracking import configure
+
+    return ChampionRegistry(configure(settings), settings.mlflow.registered_model)
+
+
+@app.command()
+def models(ctx: typer.Context) -> None:
+    """Every registered model version: metrics, aliases and when it was champion."""
+    from rich.table import Table
+
+    registry = _registry(ctx.obj.settings())
+    table = Table(title=f"registered model {registry.name}")
+    for column in ("version", "created", "aliases", "test AUC", "test ECE", "champion periods"):
+        table.add_column(column)
+    for summary in registry.summaries():
+        periods = "; ".join(f"{start} .. {end or 'now'}" for start, end in summary.champion_periods)
+        table.add_row(
+            summary.version,
+            summary.created_at,
+            ", ".join(summary.aliases),
+            f"{summary.metrics.get('test_roc_auc', float('nan')):.4f}",
+            f"{summary.metrics.get('test_ece', float('nan')):.4f}",
+            periods,
+        )
+    console.print(table)
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Model version to make champion.")],
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "manual promotion",
+) -> None:
+    """Make VERSION the champion by hand; the event is recorded in the registry."""
+    from mlflow.exceptions import MlflowException
+
+    registry = _registry(ctx.obj.settings())
+    try:
+        event = registry.promote(version, reason=reason)
+    except MlflowException as exc:
+        console.print(f"[red]error:[/] no version {version} of {registry.name}")
+        raise typer.Exit(1) from exc
+    console.print(f"champion is now version {event.version} ({event.reason})")
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "manual rollback",
+) -> None:
+    """Give the champion role back to the version that held it before the current one."""
+    registry = _registry(ctx.obj.settings())
+    try:
+        event = registry.rollback(reason=reason)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"champion is back to version {event.version} ({event.reason})")
+
+
 @app.command()
 def run(ctx: typer.Context) -> None:
-    """The whole job on the embedded defaults: generate, validate, build features."""
+    """The whole job on the embedded defaults: generate, validate, features, train."""
     settings = ctx.obj.settings()
     generate(ctx)
     validate(ctx)
     features(ctx)
+    train(ctx)
     console.print(f"[bold green]zerochurn run finished[/]; everything is in {settings.workspace}")
 
 
