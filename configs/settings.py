@@ -203,6 +203,34 @@ class TrainingConfig(_Frozen):
     gate: GateConfig = GateConfig()
 
 
+class ServingConfig(_Frozen):
+    """The scoring service, batch scores and at-risk lists."""
+
+    host: str = Field("127.0.0.1", description="Address the service binds to.")
+    port: int = Field(3000, gt=0, lt=65536, description="Port the service listens on.")
+    max_batch: int = Field(1000, gt=0, description="Most records or ids in one request.")
+    api_keys: tuple[str, ...] = Field(
+        (), description="Accepted API keys; ZEROCHURN_API_KEYS (comma-separated) adds more."
+    )
+    top_reasons: int = Field(3, gt=0, description="Reasons returned per customer.")
+    tier_cutoffs: dict[str, int] = Field(
+        default_factory=lambda: {"medium": 100, "high": 150, "critical": 250},
+        description="Lowest churn_index of each risk tier above 'low'.",
+    )
+
+
+class MonitoringConfig(_Frozen):
+    """Drift checks and the retraining policy."""
+
+    drift_share: float = Field(
+        0.3, gt=0, le=1, description="Retrain when at least this share of features drift."
+    )
+    auc_drop: float = Field(
+        0.05, gt=0, lt=1, description="Retrain when ROC-AUC falls this much below the test AUC."
+    )
+    max_model_age_days: int = Field(90, gt=0, description="Retrain models older than this.")
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -215,6 +243,8 @@ class Settings(_Frozen):
     features: FeatureConfig = FeatureConfig()
     mlflow: MlflowConfig = MlflowConfig()
     training: TrainingConfig = TrainingConfig()
+    serving: ServingConfig = ServingConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @property
     def data_dir(self) -> Path:

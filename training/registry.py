@@ -125,7 +125,9 @@ class ChampionRegistry:
         if current is not None:
             periods.setdefault(current[0], []).append((current[1], None))
         summaries = []
-        for version in self.client.search_model_versions(f"name='{self.name}'"):
+        for found in self.client.search_model_versions(f"name='{self.name}'"):
+            # search results carry no aliases; a direct lookup does
+            version = self.client.get_model_version(self.name, found.version)
             run = self.client.get_run(version.run_id) if version.run_id else None
             metrics = run.data.metrics if run is not None else {}
             created = dt.datetime.fromtimestamp(version.creation_timestamp / 1000, dt.UTC)

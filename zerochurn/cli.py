@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from zerochurn.configs import ConfigError, Settings, load_settings
+from zerochurn.cli_support import (
+    DataDirArgument,
+    Options,
+    ground_truth,
+    load_raw_or_exit,
+    print_problems,
+)
+from zerochurn.cli_support import data_dir as data_dir_of
+from zerochurn.configs import Settings
 from zerochurn.console import console
 
 app = typer.Typer(
@@ -22,22 +30,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class _Options:
-    """Global options, kept until a command adds its own flags and loads Settings."""
-
-    def __init__(self, config_file: Path | None, overrides: dict[str, Any]) -> None:
-        self.config_file = config_file
-        self.overrides = overrides
-
-    def settings(self, **flags: Any) -> Settings:
-        """Settings with this command's flags (dotted keys) on top of everything else."""
-        try:
-            return load_settings(self.config_file, {**self.overrides, **flags})
-        except ConfigError as exc:
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from exc
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:
@@ -72,29 +64,7 @@ def main(
     overrides = _parse_set(set_ or [])
     if workspace is not None:
         overrides["workspace"] = str(workspace)
-    ctx.obj = _Options(config, overrides)
-
-
-def _data_dir(settings: Settings, data_dir: Path | None) -> Path:
-    return data_dir if data_dir is not None else settings.data_dir
-
-
-def _load_raw(data_dir: Path):
-    """Validate and load the raw tables, or exit 1 listing every problem."""
-    from zerochurn.contract.validate import DataValidationError, load_raw
-
-    try:
-        return load_raw(data_dir)
-    except DataValidationError as exc:
-        _print_problems(data_dir, exc.problems)
-        raise typer.Exit(1) from exc
-
-
-def _print_problems(data_dir: Path, problems) -> None:
-    console.print(f"[red]{len(problems)} problem(s) in {data_dir}:[/]")
-    for problem in problems:
-        console.print("  [red]x[/] ", end="")
-        console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+    ctx.obj = Options(config, overrides)
 
 
 @app.command()
@@ -127,7 +97,7 @@ def generate(
     from zerochurn.console import progress
     from zerochurn.synthetic import generate_world, write_world
 
-    target = _data_dir(settings, out)
+    target = data_dir_of(settings, out)
     with progress(f"generating {settings.generate.customers:,} customers") as report:
         world = generate_world(
             settings.generate, horizon_days=settings.churn.horizon_days, progress=report
@@ -140,17 +110,15 @@ def generate(
 @app.command()
 def validate(
     ctx: typer.Context,
-    data_dir: Annotated[
-        Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
-    ] = None,
+    data_dir: DataDirArgument = None,
 ) -> None:
     """Check a raw data folder against the data contract; report every problem at once."""
     from zerochurn.contract.validate import validate_dir
 
-    target = _data_dir(ctx.obj.settings(), data_dir)
+    target = data_dir_of(ctx.obj.settings(), data_dir)
     raw, problems = validate_dir(target)
     if problems:
-        _print_problems(target, problems)
+        print_problems(target, problems)
         raise typer.Exit(1)
     counts = {"customers": raw.customers, "transactions": raw.transactions}
     counts |= {"surveys": raw.surveys, "complaints": raw.complaints}
@@ -161,9 +129,7 @@ def validate(
 @app.command()
 def features(
     ctx: typer.Context,
-    data_dir: Annotated[
-        Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
-    ] = None,
+    data_dir: DataDirArgument = None,
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
@@ -182,7 +148,7 @@ def features(
     from zerochurn.io import write_table
 
     settings = ctx.obj.settings()
-    raw = _load_raw(_data_dir(settings, data_dir))
+    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
     when = pd.Timestamp(as_of) if as_of is not None else raw.end
     table = build_features(raw, when, settings.features, settings.churn)
     target = out or settings.workspace / "features" / f"features_{when:%Y-%m-%d}.parquet"
@@ -190,22 +156,10 @@ def features(
     console.print(f"wrote {target}: {len(table):,} customers x {table.shape[1]} columns")
 
 
-def _ground_truth(data_dir: Path):
-    """The generator's true probabilities beside synthetic data, or None for real data."""
-    import pandas as pd
-
-    from zerochurn.synthetic.output import GROUND_TRUTH_FILE
-
-    path = data_dir / GROUND_TRUTH_FILE
-    return pd.read_parquet(path) if path.is_file() else None
-
-
 @app.command()
 def train(
     ctx: typer.Context,
-    data_dir: Annotated[
-        Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
-    ] = None,
+    data_dir: DataDirArgument = None,
     tune: Annotated[
         int, typer.Option(help="Hyperparameter trials before the final fit (nested runs).")
     ] = 0,
@@ -216,8 +170,8 @@ def train(
     from zerochurn.training.train import train_and_register
 
     settings = ctx.obj.settings()
-    source = _data_dir(settings, data_dir)
-    raw = _load_raw(source)
+    source = data_dir_of(settings, data_dir)
+    raw = load_raw_or_exit(source)
     with progress("building monthly snapshots") as report:
         snapshots = build_snapshots(raw, settings, progress=report)
     with progress("training") as report:
@@ -225,7 +179,7 @@ def train(
             snapshots,
             settings,
             data_dir=source,
-            ground_truth=_ground_truth(source),
+            ground_truth=ground_truth(source),
             tune_trials=tune,
             progress=report,
         )
