@@ -62,6 +62,12 @@ def _release_free_memory() -> None:
     ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def _size_mb(raw: RawData) -> float:
+    """Memory the raw tables hold, strings included."""
+    tables = [table for table in vars(raw).values() if table is not None]
+    return float(sum(table.memory_usage(deep=True).sum() for table in tables)) / 2**20
+
+
 def measure_once(customers: int) -> dict:
     """Generate a world of `customers` initial customers, then time build_features once."""
     config = GenerateConfig(customers=customers, months=MONTHS, seed=42)
@@ -71,12 +77,7 @@ def measure_once(customers: int) -> dict:
     del world
     as_of = monthly_as_of_dates(raw)[-1]
     _release_free_memory()
-    input_mb = (
-        sum(
-            table.memory_usage(deep=True).sum() for table in vars(raw).values() if table is not None
-        )
-        / 2**20
-    )
+    input_mb = _size_mb(raw)
     before_mb = _status_mb("VmRSS")
     (PROC_SELF / "clear_refs").write_text(RESET_PEAK_RSS)
     started = time.perf_counter()

@@ -1,0 +1,410 @@
+"""The feature catalog: what every feature column means and how it explains a score.
+
+Training selects its columns here, serving turns a customer's strongest features into
+reasons with `reason_text`, monitoring groups drift by `Feature.group`. Windowed and
+per-dimension features come from one template each: `revenue_{months}m` expands over
+FeatureConfig.revenue_windows_months, `satisfaction_{dimension}` over SURVEY_DIMENSIONS.
+Any concrete name resolves without the config (`feature_spec("revenue_3m")`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pandas as pd
+
+from zerochurn.configs.settings import FeatureConfig
+from zerochurn.contract.schema import SURVEY_DIMENSIONS
+from zerochurn.features.retention import RETENTION_LOOKBACK_MONTHS
+from zerochurn.features.value import ACTIVITY_MONTHS, TREND_MONTHS
+
+Group = Literal["profile", "value", "satisfaction", "complaints"]
+Kind = Literal["numeric", "categorical"]
+
+NEVER_SURVEYED = "Never surveyed"
+NO_PREVIOUS_SURVEY = "No earlier survey to compare with"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature column.
+
+    reason is a str.format template of `value` that explains the feature's part in a
+    score; missing is the text used when the value is missing.
+    """
+
+    name: str
+    group: Group
+    description: str
+    unit: str
+    kind: Kind
+    reason: str
+    missing: str
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A feature, or a family of them when its name holds one {parameter}.
+
+    pattern is the regex of the parameter's values in a concrete name; values gives the
+    values build_features uses under a config.
+    """
+
+    feature: Feature
+    parameter: str | None = None
+    pattern: str = ""
+    values: Callable[[FeatureConfig], Iterable[int | str]] | None = None
+
+    def expand(self, config: FeatureConfig) -> list[Feature]:
+        """The concrete features under `config`."""
+        if self.values is None:
+            return [self.feature]
+        return [self._fill(value) for value in self.values(config)]
+
+    def match(self, name: str) -> Feature | None:
+        """The concrete feature called `name`, if this template makes it."""
+        if self.parameter is None:
+            return self.feature if name == self.feature.name else None
+        placeholder = "{" + self.parameter + "}"
+        head, tail = self.feature.name.split(placeholder)
+        found = re.fullmatch(f"{re.escape(head)}({self.pattern}){re.escape(tail)}", name)
+        return None if found is None else self._fill(found.group(1))
+
+    def _fill(self, value: int | str) -> Feature:
+        """The feature for one parameter value (underscores read as spaces in texts)."""
+        placeholder = "{" + str(self.parameter) + "}"
+        text = str(value).replace("_", " ")
+        spec = self.feature
+        return replace(
+            spec,
+            name=spec.name.replace(placeholder, str(value)),
+            description=spec.description.replace(placeholder, text),
+            reason=spec.reason.replace(placeholder, text),
+            missing=spec.missing.replace(placeholder, text),
+        )
+
+
+_NUMBER = r"\d+"
+_DIMENSION = "|".join(SURVEY_DIMENSIONS)
+
+
+def _feature(
+    name: str,
+    group: Group,
+    description: str,
+    unit: str,
+    reason: str,
+    missing: str = "",
+    kind: Kind = "numeric",
+) -> Feature:
+    return Feature(name, group, description, unit, kind, reason, missing or f"{name}: not known")
+
+
+def _profile(name: str, description: str) -> _Template:
+    label = name.capitalize()
+    return _Template(
+        _feature(
+            name, "profile", description, "", f"{label} {{value}}", f"No {name}", "categorical"
+        )
+    )
+
+
+_TEMPLATES: tuple[_Template, ...] = (
+    _profile("region", "Sales region of the customer."),
+    _profile("segment", "Customer type."),
+    _profile("plan", "Tariff of the customer."),
+    _Template(
+        _feature(
+            "tenure_days",
+            "value",
+            "Days from signup to the as-of date.",
+            "days",
+            "Customer for {value:,.0f} days",
+        )
+    ),
+    _Template(
+        _feature(
+            "revenue_{months}m",
+            "value",
+            "Revenue in the {months} calendar months before the as-of date.",
+            "money",
+            "Revenue {value:,.0f} in the last {months} months",
+        ),
+        "months",
+        _NUMBER,
+        lambda config: config.revenue_windows_months,
+    ),
+    _Template(
+        _feature(
+            "revenue_trend",
+            "value",
+            f"(R - P) / (R + P) for revenue R of the last {TREND_MONTHS} months and P of the "
+            f"{TREND_MONTHS} before: -1 stopped buying, 0 flat (or no revenue), +1 all new.",
+            "ratio -1..1",
+            f"Revenue trend {{value:+.2f}} (last {TREND_MONTHS} months against the "
+            f"{TREND_MONTHS} before)",
+            "Customer too new for a revenue trend",
+        )
+    ),
+    _Template(
+        _feature(
+            "recency_days",
+            "value",
+            "Days since the last transaction.",
+            "days",
+            "Last transaction {value:,.0f} days ago",
+            "No transaction yet",
+        )
+    ),
+    _Template(
+        _feature(
+            "frequency",
+            "value",
+            f"Transactions in the {ACTIVITY_MONTHS} months before the as-of date.",
+            "count",
+            f"{{value:,.0f}} transactions in the last {ACTIVITY_MONTHS} months",
+        )
+    ),
+    _Template(
+        _feature(
+            "months_active_share",
+            "value",
+            f"Share of the last {ACTIVITY_MONTHS} months (those since signup) with a transaction.",
+            "share 0..1",
+            "Bought in {value:.0%} of recent months",
+        )
+    ),
+    _Template(
+        _feature(
+            "monthly_margin",
+            "value",
+            "Mean monthly margin (amount - cost, or amount) over the last "
+            f"{ACTIVITY_MONTHS} months.",
+            "money per month",
+            "Margin {value:,.0f} per month",
+        )
+    ),
+    _Template(
+        _feature(
+            "segment_monthly_retention",
+            "value",
+            "Monthly retention observed in the customer's segment over the last "
+            f"{RETENTION_LOOKBACK_MONTHS} months.",
+            "probability per month",
+            "Segment keeps {value:.1%} of its customers a month",
+        )
+    ),
+    _Template(
+        _feature(
+            "customer_value",
+            "value",
+            "Discounted margin over the expected remaining lifetime at the segment's "
+            "retention (value_function.customer_value).",
+            "money",
+            "Customer value {value:,.0f}",
+        )
+    ),
+    _Template(
+        _feature(
+            "satisfaction_index",
+            "satisfaction",
+            "Weighted mean of the latest dimension scores mapped to 0..100.",
+            "index 0..100",
+            "Satisfaction index {value:.0f} of 100",
+            NEVER_SURVEYED,
+        )
+    ),
+    _Template(
+        _feature(
+            "satisfaction_overall",
+            "satisfaction",
+            "Mean score of all items in the latest questionnaire.",
+            "score 25..100",
+            "Mean survey score {value:.0f} (25 poor .. 100 very satisfied)",
+            NEVER_SURVEYED,
+        )
+    ),
+    _Template(
+        _feature(
+            "satisfaction_overall_change",
+            "satisfaction",
+            "Mean score of the latest questionnaire minus that of the previous one.",
+            "score points",
+            "Survey score changed {value:+.0f} points since the previous survey",
+            NO_PREVIOUS_SURVEY,
+        )
+    ),
+    _Template(
+        _feature(
+            "satisfied_share",
+            "satisfaction",
+            "Share of the latest questionnaire's items at or above the satisfied score.",
+            "share 0..1",
+            "{value:.0%} of survey answers satisfied or better",
+            NEVER_SURVEYED,
+        )
+    ),
+    _Template(
+        _feature(
+            "days_since_survey",
+            "satisfaction",
+            "Days since the latest questionnaire.",
+            "days",
+            "Last surveyed {value:,.0f} days ago",
+            NEVER_SURVEYED,
+        )
+    ),
+    _Template(
+        _feature(
+            "satisfaction_{dimension}",
+            "satisfaction",
+            "Mean score of the {dimension} items in the latest questionnaire.",
+            "score 25..100",
+            "Satisfaction with {dimension} {value:.0f} (25 poor .. 100 very satisfied)",
+            NEVER_SURVEYED,
+        ),
+        "dimension",
+        _DIMENSION,
+        lambda config: SURVEY_DIMENSIONS,
+    ),
+    _Template(
+        _feature(
+            "satisfaction_{dimension}_prev",
+            "satisfaction",
+            "Mean score of the {dimension} items in the questionnaire before the latest.",
+            "score 25..100",
+            "Satisfaction with {dimension} was {value:.0f} in the previous survey",
+            NO_PREVIOUS_SURVEY,
+        ),
+        "dimension",
+        _DIMENSION,
+        lambda config: SURVEY_DIMENSIONS,
+    ),
+    _Template(
+        _feature(
+            "complaints_{days}d",
+            "complaints",
+            "Complaints opened in the {days} days before the as-of date.",
+            "count",
+            "{value:.0f} complaints in the last {days} days",
+        ),
+        "days",
+        _NUMBER,
+        lambda config: config.complaint_windows_days,
+    ),
+    _Template(
+        _feature(
+            "complaints_open",
+            "complaints",
+            "Complaints not resolved at the as-of date.",
+            "count",
+            "{value:.0f} complaints open",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaints_open_over_{days}d",
+            "complaints",
+            "Complaints open at the as-of date that were opened over {days} days before.",
+            "count",
+            "{value:.0f} complaints unresolved for over {days} days",
+        ),
+        "days",
+        _NUMBER,
+        lambda config: (config.complaint_unresolved_days,),
+    ),
+    _Template(
+        _feature(
+            "complaints_resolved_late",
+            "complaints",
+            "Complaints resolved after their due date.",
+            "count",
+            "{value:.0f} complaints resolved after their due date",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaint_resolution_days",
+            "complaints",
+            "Mean days from opening to resolution of the resolved complaints.",
+            "days",
+            "Complaints took {value:.0f} days on average to resolve",
+            "No resolved complaints",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaints_followed_up_share",
+            "complaints",
+            "Share of complaints the customer was called back about.",
+            "share 0..1",
+            "{value:.0%} of complaints followed up",
+            "No complaints",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaint_followup_score",
+            "complaints",
+            "Mean satisfaction with the resolution given at follow-up calls.",
+            "score 25..100",
+            "Satisfaction with complaint resolution {value:.0f}",
+            "No follow-up scores",
+        )
+    ),
+    _Template(
+        _feature(
+            "days_since_complaint",
+            "complaints",
+            "Days since the last complaint was opened.",
+            "days",
+            "Last complaint {value:,.0f} days ago",
+            "No complaints",
+        )
+    ),
+)
+
+
+def feature_catalog(config: FeatureConfig) -> dict[str, Feature]:
+    """Every feature `build_features` can produce under `config`, by name, in column order."""
+    return {spec.name: spec for template in _TEMPLATES for spec in template.expand(config)}
+
+
+def feature_spec(name: str) -> Feature:
+    """The catalog entry of feature column `name` (any window or dimension)."""
+    for template in _TEMPLATES:
+        spec = template.match(name)
+        if spec is not None:
+            return spec
+    raise KeyError(f"{name!r} is not a feature column: see features/catalog.py")
+
+
+def is_feature(name: str) -> bool:
+    """Whether `name` is a feature column in the catalog."""
+    return any(template.match(name) is not None for template in _TEMPLATES)
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The feature columns of `frame`, in its order (id, as_of and label columns left out)."""
+    return [column for column in frame.columns if is_feature(str(column))]
+
+
+def feature_roles(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The numeric and the categorical feature columns of `frame`, each in frame order."""
+    columns = feature_columns(frame)
+    kinds = {column: feature_spec(column).kind for column in columns}
+    return (
+        [column for column in columns if kinds[column] == "numeric"],
+        [column for column in columns if kinds[column] == "categorical"],
+    )
+
+
+def reason_text(feature: str, value: object) -> str:
+    """A readable sentence on `value` of `feature`, e.g. "Satisfaction index 42 of 100"."""
+    spec = feature_spec(feature)
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return spec.missing
+    return spec.reason.format(value=value)

@@ -1,0 +1,75 @@
+"""Complaint features: volume, open and overdue complaints, resolution and follow-up quality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from zerochurn.configs.settings import FeatureConfig
+from zerochurn.features.grouping import group_count, group_last, group_mean, member_rows
+from zerochurn.features.periods import ONE_DAY, days_before
+
+EVENT_COLUMNS = ("opened_at", "due_at", "resolved_at", "followed_up_at", "followup_score")
+"""The complaint columns the features read besides customer_id."""
+
+
+def complaint_features(
+    complaints: pd.DataFrame,
+    population: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    config: FeatureConfig,
+) -> pd.DataFrame:
+    """Complaint features of each active customer from complaints opened before `as_of`.
+
+    Requires complaints[customer_id, opened_at, due_at, resolved_at, followed_up_at,
+    followup_score] (resolved_at / followed_up_at NaT when not done) and
+    population[customer_id]; only events before as_of count. Returns, aligned with
+    population: complaints_{w}d, complaints opened in the w days before as_of for w in
+    config.complaint_windows_days; complaints_open, not resolved before as_of;
+    complaints_open_over_{n}d, of those opened more than n = config.complaint_unresolved_days
+    days before as_of; complaints_resolved_late, resolved before as_of after due_at;
+    complaint_resolution_days, mean days from opening to resolution of those resolved;
+    complaints_followed_up_share, share of complaints followed up before as_of;
+    complaint_followup_score, mean follow-up score (25..100); days_since_complaint.
+    Counts are 0 for customers without complaints, the other columns NaN.
+    """
+    size = len(population)
+    keep, positions = member_rows(
+        complaints["customer_id"],
+        pd.Index(population["customer_id"]),
+        (complaints["opened_at"] < as_of).to_numpy(),
+    )
+    logged = complaints.loc[keep, list(EVENT_COLUMNS)]
+    opened = logged["opened_at"]
+    resolved_at = logged["resolved_at"]
+    followed = (logged["followed_up_at"] < as_of).to_numpy()
+    resolved = (resolved_at < as_of).to_numpy()
+    unresolved = ~resolved
+    overdue = (opened < as_of - pd.Timedelta(days=config.complaint_unresolved_days)).to_numpy()
+    late = resolved & (resolved_at > logged["due_at"]).to_numpy()
+    resolution_days = ((resolved_at - opened) / ONE_DAY).to_numpy(dtype=float, na_value=np.nan)
+    followup_score = logged["followup_score"].to_numpy(dtype=float, na_value=np.nan)
+    scored = followed & ~np.isnan(followup_score)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return group_count(positions[mask], size)
+
+    windows = {
+        f"complaints_{days}d": count((opened >= as_of - pd.Timedelta(days=days)).to_numpy())
+        for days in config.complaint_windows_days
+    }
+    last_opened = group_last(positions, opened.to_numpy(), size)
+    columns = {
+        **windows,
+        "complaints_open": count(unresolved),
+        f"complaints_open_over_{config.complaint_unresolved_days}d": count(unresolved & overdue),
+        "complaints_resolved_late": count(late),
+        "complaint_resolution_days": group_mean(
+            positions[resolved], resolution_days[resolved], size
+        ),
+        "complaints_followed_up_share": group_mean(positions, followed.astype(float), size),
+        "complaint_followup_score": group_mean(positions[scored], followup_score[scored], size),
+        "days_since_complaint": days_before(as_of, pd.Series(last_opened)),
+    }
+    return pd.DataFrame(columns, index=population.index)
