@@ -116,16 +116,16 @@ def log_frame(frame: pd.DataFrame, artifact_dir: str, file_name: str) -> None:
 
 def log_churn_model(pyfunc: ChurnPyfunc, example: pd.DataFrame) -> str:
     """Log the end-to-end scoring model with signature and input example; return its URI."""
-    # Counts are integers in training but may be missing in a request: declare them doubles.
-    example = example.astype({column: "float64" for column in example.select_dtypes("integer")})
     output = pyfunc.predict(None, example)
-    signature = infer_signature(example, output, params={"contributions": False})
-    requirements = [f"{name}=={metadata.version(name)}" for name in SERVED_PACKAGES]
-    info = mlflow.pyfunc.log_model(
-        name=MODEL_ARTIFACT,
-        python_model=pyfunc,
-        signature=signature,
-        input_example=example,
-        pip_requirements=requirements,
-    )
+    with warnings.catch_warnings():
+        # Counts are integers and never missing (0 when nothing happened): keep them integers.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        signature = infer_signature(example, output, params={"contributions": False})
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=pyfunc,
+            signature=signature,
+            input_example=example,
+            pip_requirements=[f"{name}=={metadata.version(name)}" for name in SERVED_PACKAGES],
+        )
     return info.model_uri

@@ -1,0 +1,143 @@
+"""Training end to end on a small synthetic world with a real MLflow (SQLite) registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from zerochurn.configs import load_settings
+from zerochurn.configs.settings import GenerateConfig
+from zerochurn.contract.validate import load_raw
+from zerochurn.synthetic import generate_world, write_world
+from zerochurn.training.data import build_snapshots
+from zerochurn.training.registry import CHALLENGER, CHAMPION, ChampionRegistry
+from zerochurn.training.tracking import REFERENCE_ARTIFACT, REFERENCE_FILE, configure
+from zerochurn.training.train import load_champion, train_and_register
+
+HORIZON_DAYS = 90
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A small world on disk, its settings, snapshots and the first trained model."""
+    workspace = tmp_path_factory.mktemp("workspace")
+    settings = load_settings(
+        overrides={"workspace": str(workspace), "training.train_snapshots": 6}, environ={}
+    )
+    config = GenerateConfig(customers=3000, months=18, seed=3)
+    world = generate_world(config, horizon_days=HORIZON_DAYS)
+    data_dir = write_world(world, settings.data_dir)
+    snapshots = build_snapshots(load_raw(data_dir), settings)
+    outcome = train_and_register(
+        snapshots, settings, data_dir=data_dir, ground_truth=world.ground_truth
+    )
+    registry = ChampionRegistry(configure(settings), settings.mlflow.registered_model)
+    if outcome.champion is None:  # a tiny world may not beat the baseline: promote by hand
+        registry.promote(outcome.version, reason="test set-up")
+    return settings, data_dir, snapshots, outcome, registry
+
+
+def test_run_records_everything(world):
+    settings, data_dir, _, outcome, _ = world
+    client = mlflow.MlflowClient(settings.tracking_uri)
+    run = client.get_run(outcome.run_id)
+    expected_metrics = {
+        f"test_{name}"
+        for name in (
+            "roc_auc",
+            "pr_auc",
+            "log_loss",
+            "brier",
+            "ece",
+            "top_decile_lift",
+            "recall_at_10",
+            "value_captured_top10",
+            "oracle_roc_auc",
+            "auc_vs_oracle",
+        )
+    } | {"baseline_roc_auc", "baseline_ece"}
+    assert expected_metrics <= set(run.data.metrics)
+    assert run.data.params["churn.horizon_days"] == str(HORIZON_DAYS)
+    assert run.data.params["calibration_method"] in ("platt", "isotonic")
+    assert set(json.loads(run.data.params["booster"])) >= {"num_leaves", "learning_rate"}
+    assert run.data.tags["data.sha256.customers.parquet"]
+    assert run.data.tags["split.test"]
+    contexts = {
+        tag.value
+        for dataset_input in run.inputs.dataset_inputs
+        for tag in dataset_input.tags
+        if tag.key == "mlflow.data.context"
+    }
+    assert contexts == {"train", "calibration", "test"}
+    artifacts = {a.path for a in client.list_artifacts(outcome.run_id, "plots")}
+    plots = ("roc", "precision_recall", "calibration", "gain", "feature_importance", "shap_summary")
+    assert {f"plots/{name}.png" for name in plots} <= artifacts
+    top = {a.path for a in client.list_artifacts(outcome.run_id)}
+    assert {"config.json", "model_card.json", REFERENCE_ARTIFACT} <= top
+    version = client.get_model_version(settings.mlflow.registered_model, outcome.version)
+    model_info = mlflow.models.get_model_info(version.source)
+    assert model_info.signature is not None and model_info.saved_input_example_info is not None
+    assert json.loads(version.tags["gate"])["compared_with"] == "baseline"
+    assert 0.0 < run.data.metrics["test_auc_vs_oracle"] <= 1.2
+
+
+def test_champion_from_registry_scores_exactly_as_at_training(world):
+    settings, _, snapshots, outcome, registry = world
+    client = mlflow.MlflowClient(settings.tracking_uri)
+    local = Path(
+        client.download_artifacts(outcome.run_id, f"{REFERENCE_ARTIFACT}/{REFERENCE_FILE}")
+    )
+    reference = pd.read_parquet(local)
+    champion = load_champion(settings)
+    rescored = champion.model.predict_churn(reference[snapshots.features])
+    np.testing.assert_array_equal(rescored, reference["churn_probability"].to_numpy())
+    through_pyfunc = mlflow.pyfunc.load_model(
+        f"models:/{settings.mlflow.registered_model}@{CHAMPION}"
+    ).predict(reference[snapshots.features].head(50))
+    np.testing.assert_allclose(
+        through_pyfunc["churn_probability"], reference["churn_probability"].head(50), rtol=1e-12
+    )
+    assert str(registry.version(CHAMPION).version) == outcome.version
+
+
+def test_gate_refuses_a_worse_model_then_promote_and_rollback(world):
+    settings, data_dir, snapshots, first, registry = world
+    crippled = settings.model_copy(
+        update={
+            "training": settings.training.model_copy(
+                update={
+                    "lightgbm": settings.training.lightgbm.model_copy(
+                        update={"num_boost_round": 1, "learning_rate": 0.001}
+                    )
+                }
+            )
+        }
+    )
+    second = train_and_register(snapshots, crippled, data_dir=data_dir)
+    assert not second.decision.passed
+    assert second.decision.compared_with == "champion"
+    assert str(registry.version(CHAMPION).version) == first.version
+    assert str(registry.version(CHALLENGER).version) == second.version
+
+    registry.promote(second.version, reason="test: by hand")
+    assert str(registry.version(CHAMPION).version) == second.version
+    event = registry.rollback(reason="test: worse in production")
+    assert event.version == first.version
+    assert str(registry.version(CHAMPION).version) == first.version
+    actions = [(e.action, e.version) for e in registry.events()]
+    assert actions[-2:] == [("promote", second.version), ("rollback", first.version)]
+    summaries = {s.version: s for s in registry.summaries()}
+    assert summaries[second.version].champion_periods[0][1] is not None  # ended
+    assert summaries[first.version].champion_periods[-1][1] is None  # current
+
+
+def test_rollback_without_history_is_refused(tmp_path):
+    settings = load_settings(overrides={"workspace": str(tmp_path)}, environ={})
+    registry = ChampionRegistry(configure(settings), "nothing-here")
+    with pytest.raises(ValueError, match="no earlier champion"):
+        registry.rollback(reason="test")
