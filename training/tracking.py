@@ -94,7 +94,7 @@ def log_datasets(frames: Mapping[str, pd.DataFrame], *, source: Path, target: st
             dataset = mlflow.data.from_pandas(
                 frame, source=str(source), name=f"snapshots-{context}", targets=target
             )
-        mlflow.log_input(dataset, context=context)
+            mlflow.log_input(dataset, context=context)
 
 
 def log_figures(figures: Mapping[str, Figure]) -> None:
