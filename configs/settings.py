@@ -159,6 +159,9 @@ class LightGBMConfig(_Frozen):
     bagging_freq: int = Field(1, ge=0, description="Re-sample rows every this many rounds.")
     lambda_l2: float = Field(1.0, ge=0, description="L2 penalty on leaf values.")
     cat_smooth: float = Field(10.0, ge=0, description="Smoothing of categorical splits.")
+    num_threads: int = Field(
+        0, ge=0, description="Threads; 0 uses every core (set 1 on a busy shared machine)."
+    )
     num_boost_round: int = Field(2000, gt=0, description="Most boosting rounds.")
     early_stopping_rounds: int = Field(
         100, gt=0, description="Rounds without validation improvement before stopping."
