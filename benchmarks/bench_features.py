@@ -1,8 +1,8 @@
 """Benchmark `build_features`: one as-of date for N customers with 24 months of history.
 
 Run: .venv/bin/python benchmarks/bench_features.py [--sizes 10000 100000] [--repeats 3]
-Setup (untimed): generate the synthetic world and turn its tables into RawData the way
-the loader normalises them (survey grades -> score, follow-up grades -> followup_score).
+Setup (untimed): generate the synthetic world, write it and load it through the data
+contract (zerochurn.contract.validate.load_raw), as scoring does.
 Timed: build_features at the last month start of the data (raw.end for the generator's
 whole months, so all 24 months lie before T), which is what scoring does. Besides the harness's whole-process peak_rss_mb (which includes
 the generator), reports the resident-memory high-water mark of the timed step alone
@@ -14,39 +14,23 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 from harness import main
 
 from zerochurn.configs.settings import ChurnConfig, FeatureConfig, GenerateConfig
 from zerochurn.contract.dataset import RawData
-from zerochurn.contract.schema import GRADE_SCORES
+from zerochurn.contract.validate import load_raw
 from zerochurn.features import build_features, monthly_as_of_dates
-from zerochurn.synthetic import generate_world
+from zerochurn.synthetic import generate_world, write_world
 
 MONTHS = 24
 SIZES = [10_000, 100_000, 1_000_000]
 PROC_SELF = Path("/proc/self")
 RESET_PEAK_RSS = "5"
 """Writing this to /proc/self/clear_refs resets the process's VmHWM (Linux >= 4.0)."""
-
-
-def raw_data(tables: dict[str, pd.DataFrame]) -> RawData:
-    """RawData from the generator's tables, grades mapped to scores as the loader does."""
-    surveys = tables["surveys"]
-    complaints = tables["complaints"]
-    return RawData(
-        customers=tables["customers"],
-        transactions=tables["transactions"],
-        surveys=surveys.assign(score=surveys["grade"].map(GRADE_SCORES).astype("int64")).drop(
-            columns="grade"
-        ),
-        complaints=complaints.assign(
-            followup_score=complaints["followup_grade"].map(GRADE_SCORES).astype("float64")
-        ).drop(columns="followup_grade"),
-    )
 
 
 def _status_mb(field: str) -> float:
@@ -72,9 +56,11 @@ def measure_once(customers: int) -> dict:
     """Generate a world of `customers` initial customers, then time build_features once."""
     config = GenerateConfig(customers=customers, months=MONTHS, seed=42)
     churn = ChurnConfig()
-    world = generate_world(config, horizon_days=churn.horizon_days)
-    raw = raw_data(world.tables)
-    del world
+    with tempfile.TemporaryDirectory() as tmp:
+        world = generate_world(config, horizon_days=churn.horizon_days)
+        data_dir = write_world(world, Path(tmp) / "data")
+        del world
+        raw = load_raw(data_dir)
     as_of = monthly_as_of_dates(raw)[-1]
     _release_free_memory()
     input_mb = _size_mb(raw)
