@@ -165,7 +165,10 @@ def train(
     ] = 0,
 ) -> None:
     """Train LightGBM and the baseline out of time, log to MLflow, register, run the gate."""
+    from dataclasses import asdict
+
     from zerochurn.console import progress
+    from zerochurn.io import write_json
     from zerochurn.training.data import build_snapshots
     from zerochurn.training.train import train_and_register
 
@@ -184,6 +187,8 @@ def train(
             progress=report,
         )
     _print_outcome(outcome)
+    summary = write_json(asdict(outcome), settings.workspace / "training" / "last_run.json")
+    console.print(f"wrote {summary}")
 
 
 def _print_outcome(outcome) -> None:
