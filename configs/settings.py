@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from zerochurn.contract.schema import SURVEY_DIMENSIONS
+from zerochurn.contract.schema import GRADE_SCORES, SURVEY_DIMENSIONS, SURVEY_ITEMS
 
 DriftScenario = Literal["price_increase", "service_outage", "new_segment"]
 """Names of the drift scenarios the synthetic world can apply."""
@@ -220,10 +220,43 @@ class ServingConfig(_Frozen):
         default_factory=lambda: {"medium": 100, "high": 150, "critical": 250},
         description="Lowest churn_index of each risk tier above 'low'.",
     )
+    model_source: Literal["mlflow", "bentoml"] = Field(
+        "mlflow",
+        description="Where the service loads the champion: mlflow (registry alias champion) "
+        "or bentoml (the BentoML model store, as inside a Bento).",
+    )
+    bento_model: str = Field(
+        "zerochurn-churn", min_length=1, description="Model name in the BentoML model store."
+    )
+    scores_dir: Path | None = Field(
+        None, description="Folder of batch scores and the snapshot store; None: <workspace>/scores."
+    )
+    at_risk_limit: int = Field(100, gt=0, description="Customers /at_risk returns by default.")
+
+    @field_validator("tier_cutoffs")
+    @classmethod
+    def _named_positive_cutoffs(cls, value: dict[str, int]) -> dict[str, int]:
+        if "low" in value:
+            raise ValueError("tier_cutoffs must not name 'low': it is the tier below all cut-offs")
+        if len(set(value.values())) != len(value) or any(c <= 0 for c in value.values()):
+            raise ValueError(f"tier_cutoffs must be distinct and > 0, got {value}")
+        return value
+
+
+NumericDriftMethod = Literal["wasserstein", "psi", "jensenshannon", "hellinger", "kl_div", "ed"]
+"""Evidently drift measures of numeric columns that are distances, not p-values."""
+
+CategoricalDriftMethod = Literal["jensenshannon", "psi", "hellinger", "kl_div"]
+"""Evidently drift measures of categorical columns that are distances, not p-values."""
 
 
 class MonitoringConfig(_Frozen):
-    """Drift checks and the retraining policy."""
+    """Drift checks, delayed-label performance and the retraining policy.
+
+    Drift is measured with distances only: a p-value test flags ever smaller differences
+    as the data grows, so its verdict would change meaning with the number of rows.
+    A column drifts when its distance reaches the threshold.
+    """
 
     drift_share: float = Field(
         0.3, gt=0, le=1, description="Retrain when at least this share of features drift."
@@ -231,7 +264,134 @@ class MonitoringConfig(_Frozen):
     auc_drop: float = Field(
         0.05, gt=0, lt=1, description="Retrain when ROC-AUC falls this much below the test AUC."
     )
+    ece_rise: float = Field(
+        0.02,
+        gt=0,
+        lt=1,
+        description="Retrain when the calibration error (ECE) rises this much above the test ECE.",
+    )
     max_model_age_days: int = Field(90, gt=0, description="Retrain models older than this.")
+    numeric_method: NumericDriftMethod = Field(
+        "wasserstein",
+        description="Drift measure of numeric features (Evidently method id); wasserstein is "
+        "the distance divided by the reference's standard deviation.",
+    )
+    numeric_threshold: float = Field(
+        0.1, gt=0, description="A numeric feature drifts when its distance reaches this."
+    )
+    categorical_method: CategoricalDriftMethod = Field(
+        "jensenshannon", description="Drift measure of categorical features."
+    )
+    categorical_threshold: float = Field(
+        0.1, gt=0, description="A categorical feature drifts when its distance reaches this."
+    )
+    prediction_method: NumericDriftMethod = Field(
+        "wasserstein", description="Drift measure of the churn probability."
+    )
+    prediction_threshold: float = Field(
+        0.1, gt=0, description="Retrain when the churn probability's distance reaches this."
+    )
+    reference_snapshots: int | None = Field(
+        3,
+        ge=1,
+        description="Compare with the reference rows of the model's latest N training as-of "
+        "dates only (None: all); earlier snapshots have shorter histories, so their windowed "
+        "and recency features differ from any later month.",
+    )
+    window_days: int = Field(
+        30, gt=0, description="Days of the prediction log checked when --since is not given."
+    )
+    min_rows: int = Field(500, gt=0, description="Fewest current rows a drift check runs on.")
+    label_lag_days: int = Field(
+        0,
+        ge=0,
+        description="Days after a row's churn horizon ends before its label is trusted "
+        "(cancellations recorded late).",
+    )
+    min_labelled_churners: int = Field(
+        30,
+        gt=0,
+        description="Labelled churners, and as many non-churners, needed before ROC-AUC and "
+        "ECE are judged.",
+    )
+    performance_snapshots: int = Field(
+        3,
+        gt=0,
+        description="Data-folder mode: latest labelled monthly as-of dates after the model's "
+        "test period that are scored to measure performance.",
+    )
+
+
+class SatisfactionTarget(_Frozen):
+    """An improvement target for one survey item or dimension (domain.md section 1).
+
+    The default is the case's "+10 points in complaint-handling satisfaction within three
+    months": the target is the baseline quarter's mean score plus `points`, to be reached
+    by a quarter that ends within `months` months after the baseline quarter.
+    """
+
+    level: Literal["item", "dimension"] = Field(
+        "dimension", description="Whether name is a survey item or a survey dimension."
+    )
+    name: str = Field("complaint_handling", description="The item or dimension (schema.py).")
+    points: float = Field(10.0, gt=0, description="Rise of the mean score (25..100) to reach.")
+    months: int = Field(3, gt=0, description="Months after the baseline quarter to reach it in.")
+    baseline_quarter: str | None = Field(
+        None, description="Quarter (YYYYQn) the rise counts from; None: the first one answered."
+    )
+
+    @field_validator("baseline_quarter")
+    @classmethod
+    def _quarter_format(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{4}Q[1-4]", value):
+            raise ValueError(f"baseline_quarter must look like YYYYQn, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _known_name(self) -> SatisfactionTarget:
+        known = SURVEY_ITEMS if self.level == "item" else SURVEY_DIMENSIONS
+        if self.name not in known:
+            raise ValueError(f"unknown {self.level} {self.name!r}: expected one of {list(known)}")
+        return self
+
+
+class ReportsConfig(_Frozen):
+    """The satisfaction, complaint and churn reports (`zerochurn report ...`)."""
+
+    group_by: Literal["region", "segment"] = Field(
+        "region", description="Customer attribute the satisfaction report groups by."
+    )
+    low_score: float = Field(
+        70.0,
+        description="Mean score under which an item or group is flagged low; the satisfied "
+        "bar above it is features.satisfied_score.",
+    )
+    highlight_items: int = Field(3, gt=0, description="Weakest items the report highlights.")
+    highlight_groups: int = Field(1, gt=0, description="Weakest groups the report highlights.")
+    target: SatisfactionTarget | None = Field(
+        SatisfactionTarget(), description="Satisfaction target tracked against actuals; None: none."
+    )
+    churn_months: int = Field(
+        12, gt=0, description="Latest complete calendar months the churn report covers."
+    )
+    satisfaction_band_edges: tuple[float, ...] = Field(
+        (50.0, 70.0, 75.0),
+        description="Inner edges of the bands of a customer's latest mean survey score; "
+        "a band includes its lower edge.",
+    )
+    complaint_lookback_days: int = Field(
+        90, gt=0, description="Days before a month's start whose complaints set its outcome."
+    )
+
+    @field_validator("satisfaction_band_edges")
+    @classmethod
+    def _increasing_edges(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        low, high = min(GRADE_SCORES.values()), max(GRADE_SCORES.values())
+        if any(a >= b for a, b in zip(value, value[1:], strict=False)) or not all(
+            low < edge < high for edge in value
+        ):
+            raise ValueError(f"band edges must increase strictly within ({low}, {high})")
+        return value
 
 
 class Settings(_Frozen):
@@ -248,6 +408,7 @@ class Settings(_Frozen):
     training: TrainingConfig = TrainingConfig()
     serving: ServingConfig = ServingConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     @property
     def data_dir(self) -> Path:

@@ -22,6 +22,7 @@ from zerochurn.cli_support import (
 from zerochurn.cli_support import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console
+from zerochurn.reports.commands import report_app
 
 app = typer.Typer(
     name="zerochurn",
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(report_app, name="report")
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Satisfaction, complaint and churn reports for retention and service managers."""
