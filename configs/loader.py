@@ -92,7 +92,7 @@ def load_settings(
     config_file
         Optional YAML file with any subset of the settings.
     overrides
-        Dotted keys from the CLI, e.g. ``{"generate.customers": 100}``; None values are skipped.
+        Dotted keys from the CLI, e.g. ``{"generate.customers": 100}``; None sets a null.
     environ
         Environment to read ZEROCHURN_* variables from; defaults to ``os.environ``.
     """
@@ -109,9 +109,8 @@ def load_settings(
     if env:
         merged = _deep_merge(merged, env)
         sources.append("ZEROCHURN_* environment")
-    cli = {key: value for key, value in (overrides or {}).items() if value is not None}
-    if cli:
-        merged = _deep_merge(merged, _nest(cli, "."))
+    if overrides:
+        merged = _deep_merge(merged, _nest(overrides, "."))
         sources.append("command line")
     try:
         return Settings.model_validate(merged)

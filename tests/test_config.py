@@ -38,8 +38,10 @@ def test_unrelated_zerochurn_variables_are_ignored():
     assert environment_overrides({"ZEROCHURN_API_KEYS": "a,b", "HOME": "/root"}) == {}
 
 
-def test_none_cli_values_do_not_override():
-    assert load_settings(overrides={"generate.customers": None}, environ={}) == Settings()
+def test_explicit_null_override_clears_a_setting():
+    env = {"ZEROCHURN_MLFLOW__TRACKING_URI": "http://example.invalid"}
+    settings = load_settings(overrides={"mlflow.tracking_uri": None}, environ=env)
+    assert settings.mlflow.tracking_uri is None
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,10 @@ class Options:
         self.overrides = overrides
 
     def settings(self, **flags: Any) -> Settings:
-        """Settings with this command's flags (dotted keys) on top of everything else."""
+        """Settings with this command's flags (dotted keys; None = not given) on top of the rest."""
+        given = {key: value for key, value in flags.items() if value is not None}
         try:
-            return load_settings(self.config_file, {**self.overrides, **flags})
+            return load_settings(self.config_file, {**self.overrides, **given})
         except ConfigError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2) from exc
