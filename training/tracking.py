@@ -6,6 +6,7 @@ training/ is the only package that writes to MLflow; this module is where it doe
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -30,25 +31,33 @@ HASH_CHUNK_BYTES = 1 << 20
 SERVED_PACKAGES = ("lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "mlflow")
 
 
-def configure(settings: Settings) -> MlflowClient:
-    """Point MLflow at the configured tracking URI and experiment; return a client.
+def ensure_experiment(client: MlflowClient, settings: Settings, name: str, folder: str = "") -> str:
+    """Id of experiment `name`, created if missing.
 
-    With the embedded default (SQLite in the workspace) artifacts go to
-    <workspace>/mlflow/artifacts; a remote server keeps its own artifact store.
+    With the embedded default (SQLite in the workspace) its artifacts go to
+    <workspace>/mlflow/artifacts[/folder]; a remote server keeps its own artifact store.
     """
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = None
+    if settings.mlflow.tracking_uri is None:
+        location = (settings.workspace / "mlflow" / "artifacts" / folder).resolve().as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def configure(settings: Settings) -> MlflowClient:
+    """Point MLflow at the configured tracking URI and experiment; return a client."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = settings.tracking_uri
     if uri.startswith("sqlite:///"):
         (settings.workspace / "mlflow").mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    name = settings.mlflow.experiment
-    if client.get_experiment_by_name(name) is None:
-        location = None
-        if settings.mlflow.tracking_uri is None:
-            location = (settings.workspace / "mlflow" / "artifacts").resolve().as_uri()
-        client.create_experiment(name, artifact_location=location)
-    mlflow.set_experiment(name)
+    mlflow.set_experiment(
+        experiment_id=ensure_experiment(client, settings, settings.mlflow.experiment)
+    )
     return client
 
 

@@ -22,6 +22,7 @@ from zerochurn.cli_support import (
 from zerochurn.cli_support import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console
+from zerochurn.monitoring.commands import monitor, retrain
 from zerochurn.reports.commands import report_app
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(report_app, name="report")
+app.command()(monitor)
+app.command()(retrain)
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:

@@ -1,0 +1,184 @@
+"""The prediction log: round trips, time windows, torn tails and writers killed mid-append."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zerochurn.monitoring import prediction_log
+from zerochurn.monitoring.journal import append_record, read_records
+
+
+def scored(rows: int = 3, **columns) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(rows)],
+            "as_of": pd.Timestamp("2026-02-01"),
+            "tenure_days": np.arange(rows) * 10,
+            "satisfaction_index": [np.nan, *np.linspace(40.0, 80.0, rows - 1)],
+            "region": ["north", None, *["east"] * (rows - 2)],
+            "churn_probability": np.linspace(0.05, 0.5, rows),
+        }
+    )
+    return frame.assign(**columns)
+
+
+def test_rows_read_back_as_written_with_their_metadata(tmp_path):
+    frame = scored()
+    path = prediction_log.append(
+        frame, tmp_path, model_version="3", source="batch", scored_at="2026-02-01T06:00:00"
+    )
+    assert path == tmp_path / "predictions-2026-02-01.jsonl"
+    back = prediction_log.read(tmp_path)
+    assert list(back.columns) == [*prediction_log.METADATA_COLUMNS, *frame.columns]
+    assert (back["model_version"] == "3").all() and (back["source"] == "batch").all()
+    assert (back["scored_at"] == pd.Timestamp("2026-02-01T06:00:00", tz="UTC")).all()
+    pd.testing.assert_frame_equal(back[frame.columns], frame, check_dtype=False)
+    assert back["satisfaction_index"].isna().tolist() == [True, False, False]
+    assert back["region"].isna().tolist() == [False, True, False]
+
+
+def test_a_line_is_one_batch_stored_column_by_column(tmp_path):
+    path = prediction_log.append(scored(2), tmp_path, model_version="3", source="service")
+    (record,) = [json.loads(line) for line in path.read_text().splitlines()]
+    assert record["rows"] == 2 and record["dates"] == ["as_of"]
+    assert record["columns"]["as_of"] == ["2026-02-01T00:00:00"] * 2
+    assert record["columns"]["satisfaction_index"][0] is None
+
+
+def test_since_and_until_select_by_scoring_time_across_day_files(tmp_path):
+    for day in ("2026-01-30", "2026-01-31", "2026-02-01"):
+        stamp = pd.Timestamp(f"{day}T12:00:00", tz="UTC")
+        prediction_log.append(
+            scored(), tmp_path, model_version="1", source="batch", scored_at=stamp
+        )
+    assert len(list(tmp_path.iterdir())) == 3
+    window = prediction_log.read(tmp_path, since="2026-01-31", until="2026-02-01T12:00:00")
+    assert window["scored_at"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2026-01-31"]
+    assert len(prediction_log.read(tmp_path, since="2026-01-30T12:00:01")) == 6
+
+
+def test_batches_with_other_columns_are_unioned_in_time_order(tmp_path):
+    prediction_log.append(
+        scored(), tmp_path, model_version="1", source="batch", scored_at="2026-01-01T01:00"
+    )
+    prediction_log.append(
+        scored().drop(columns=["region"]).assign(extra=1),
+        tmp_path,
+        model_version="2",
+        source="service",
+        scored_at="2026-01-01T02:00",
+    )
+    prediction_log.append(
+        scored(), tmp_path, model_version="1", source="batch", scored_at="2026-01-01T03:00"
+    )
+    back = prediction_log.read(tmp_path)
+    assert back["model_version"].tolist() == ["1"] * 3 + ["2"] * 3 + ["1"] * 3
+    assert back["extra"].isna().sum() == 6 and back["region"].isna().sum() == 2 + 3
+
+
+def test_an_absent_log_reads_as_no_rows(tmp_path):
+    empty = prediction_log.read(tmp_path / "nothing")
+    assert empty.empty and list(empty.columns) == list(prediction_log.METADATA_COLUMNS)
+    assert empty[empty["scored_at"] >= pd.Timestamp("2026-01-01", tz="UTC")].empty
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (scored().drop(columns="churn_probability"), {}, "no 'churn_probability' column"),
+        (scored(scored_at="x"), {}, r"columns \['scored_at'\]: reserved"),
+        (scored(), {"source": "notebook"}, "source='notebook': expected one of"),
+        (scored(), {"model_version": ""}, "model_version is empty"),
+    ],
+)
+def test_bad_appends_are_refused(tmp_path, frame, kwargs, message):
+    arguments = {"model_version": "1", "source": "batch"} | kwargs
+    with pytest.raises(ValueError, match=message):
+        prediction_log.append(frame, tmp_path, **arguments)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_torn_tail_is_skipped_then_cut_by_the_next_writer(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    append_record(path, {"n": 1})
+    with path.open("ab") as handle:  # what a writer killed mid-write leaves
+        handle.write(b'{"n": 2, "half')
+    assert read_records(path) == [{"n": 1}]
+    append_record(path, {"n": 3})
+    assert read_records(path) == [{"n": 1}, {"n": 3}]
+    assert path.read_bytes() == b'{"n":1}\n{"n":3}\n'
+
+
+def test_a_damaged_complete_line_names_file_and_line(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'{"n": 1}\nnot json\n')
+    with pytest.raises(ValueError, match=r"journal.jsonl: line 2 is not valid JSON"):
+        read_records(path)
+
+
+def test_a_stray_file_name_is_refused(tmp_path):
+    (tmp_path / "predictions-latest.jsonl").write_text("")
+    with pytest.raises(ValueError, match="predictions-latest.jsonl: not a prediction log"):
+        prediction_log.read(tmp_path)
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import pandas as pd
+    from zerochurn.monitoring import prediction_log
+
+    directory, first, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    rng = np.random.default_rng(first)
+    batch = first
+    while True:
+        frame = pd.DataFrame(
+            {"batch": batch, "row": np.arange(rows), "churn_probability": rng.random(rows)}
+        )
+        prediction_log.append(frame, directory, model_version="1", source="service")
+        print(batch, flush=True)  # acknowledged: append returned
+        batch += 1
+    """
+)
+BATCH_ROWS = 20_000
+KILLS = 2
+MAX_KILL_DELAY_SECONDS = 0.05
+
+
+def test_a_writer_killed_mid_append_loses_no_acknowledged_batch(tmp_path):
+    """SIGKILL a process appending in a loop, twice; every acknowledged batch reads back whole."""
+    rng = random.Random(0)
+    acknowledged = -1
+    for _ in range(KILLS):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), str(acknowledged + 1), str(BATCH_ROWS)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3):  # let it acknowledge a few batches, then kill it at a random moment
+            acknowledged = int(writer.stdout.readline())
+        time.sleep(rng.uniform(0.0, MAX_KILL_DELAY_SECONDS))
+        writer.send_signal(signal.SIGKILL)
+        rest = writer.stdout.read().split()
+        writer.wait()
+        acknowledged = int(rest[-1]) if rest else acknowledged
+        logged = prediction_log.read(tmp_path)
+        counts = logged.groupby("batch").size()
+        last = int(counts.index.max())
+        # complete up to the last acknowledged batch; at most one more that was written but
+        # not yet acknowledged when the signal came; every batch whole
+        assert acknowledged <= last <= acknowledged + 1
+        assert counts.index.tolist() == list(range(last + 1))
+        assert (counts == BATCH_ROWS).all()
+        acknowledged = last
