@@ -177,6 +177,11 @@ class GateConfig(_Frozen):
     max_ece_increase: float = Field(
         0.01, ge=0, description="Challenger ECE may exceed the champion's by at most this."
     )
+    baseline_margin: float = Field(
+        0.0,
+        description="With no champion yet, ROC-AUC must exceed the baseline's plus this "
+        "(a negative value lets a tiny demo world start with a near-tie).",
+    )
 
 
 class TrainingConfig(_Frozen):

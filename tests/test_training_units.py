@@ -141,3 +141,12 @@ def test_calibrators_are_monotone_and_bounded():
     )
     method, scores = choose_calibration(raw, y, folds=3, random_state=0)
     assert method in ("platt", "isotonic") and set(scores) == {"platt", "isotonic"}
+
+
+def test_gate_baseline_margin_moves_the_first_bar():
+    baseline = {"roc_auc": 0.70, "ece": 0.02}
+    near_tie = {"roc_auc": 0.699, "ece": 0.02}
+    strict = promotion_decision(near_tie, champion=None, baseline=baseline, gate=GateConfig())
+    lenient = GateConfig(baseline_margin=-0.01)
+    assert not strict.passed
+    assert promotion_decision(near_tie, champion=None, baseline=baseline, gate=lenient).passed

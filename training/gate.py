@@ -26,7 +26,8 @@ def promotion_decision(
 ) -> GateDecision:
     """Decide on metrics computed on the same out-of-time rows.
 
-    With no champion yet, the challenger must beat the baseline's ROC-AUC. Otherwise its
+    With no champion yet, the challenger's ROC-AUC must exceed the baseline's plus
+    ``gate.baseline_margin``. Otherwise its
     ROC-AUC must be at least the champion's plus ``gate.min_auc_gain`` and its ECE at most
     the champion's plus ``gate.max_ece_increase``.
 
@@ -37,9 +38,13 @@ def promotion_decision(
     """
     auc = challenger["roc_auc"]
     if champion is None:
-        passed = auc > baseline["roc_auc"]
+        needed = baseline["roc_auc"] + gate.baseline_margin
+        passed = auc > needed
         verb = "beats" if passed else "does not beat"
-        reason = f"first model: ROC-AUC {auc:.4f} {verb} the baseline's {baseline['roc_auc']:.4f}"
+        reason = (
+            f"first model: ROC-AUC {auc:.4f} {verb} the baseline's {baseline['roc_auc']:.4f}"
+            f" + margin {gate.baseline_margin}"
+        )
         return GateDecision(passed, "baseline", (reason,))
     needed_auc = champion["roc_auc"] + gate.min_auc_gain
     allowed_ece = champion["ece"] + gate.max_ece_increase
