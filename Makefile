@@ -9,12 +9,13 @@ WORKSPACE ?= workspace
 export BENTOML_DO_NOT_TRACK := true
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help setup run test lint bench lock clean
+.PHONY: help setup run test bench repro lock clean
 
 help:
 	@echo "make run    - set up, then run the whole job end to end on synthetic data"
 	@echo "make test   - set up, then run lint and the test suite"
 	@echo "make bench  - run the benchmarks and rewrite docs/benchmarks.md"
+	@echo "make repro  - run the DVC pipeline (generate .. monitor) with dvc repro"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -36,6 +37,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+repro: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 lock:
 	$(PYTHON) -m pip install --quiet uv

@@ -399,6 +399,18 @@ class ReportsConfig(_Frozen):
         return value
 
 
+class RunConfig(_Frozen):
+    """The end-to-end job of `zerochurn run`: after training, a later, drifted stretch."""
+
+    later_months: int = Field(
+        3, gt=0, description="Months simulated after the training data for monitoring."
+    )
+    later_drift: DriftScenario = Field(
+        "service_outage", description="Drift scenario of those later months."
+    )
+    at_risk_top: int = Field(1000, gt=0, description="Customers in the at-risk list.")
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -413,6 +425,7 @@ class Settings(_Frozen):
     training: TrainingConfig = TrainingConfig()
     serving: ServingConfig = ServingConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    run: RunConfig = RunConfig()
     reports: ReportsConfig = ReportsConfig()
 
     @property

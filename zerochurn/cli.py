@@ -24,6 +24,7 @@ from zerochurn.configs import Settings
 from zerochurn.console import console
 from zerochurn.monitoring.commands import monitor, retrain
 from zerochurn.reports.commands import report_app
+from zerochurn.serving.commands import at_risk, import_model, score, serve
 
 app = typer.Typer(
     name="zerochurn",
@@ -33,8 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(report_app, name="report")
-app.command()(monitor)
-app.command()(retrain)
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:
@@ -282,14 +281,41 @@ def rollback(
 
 
 @app.command()
-def run(ctx: typer.Context) -> None:
-    """The whole job on the embedded defaults: generate, validate, features, train."""
+def run(
+    ctx: typer.Context,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the service at the end.")
+    ] = True,
+) -> None:
+    """The whole job on the embedded defaults, then the service.
+
+    Generate a world and check it, build features, train and register, batch-score and
+    write the at-risk list; then simulate `run.later_months` more months with
+    `run.later_drift`, monitor them against the champion, retrain if the policy fires,
+    re-score, and serve on 127.0.0.1.
+    """
+    from zerochurn.pipeline import (
+        describe_outputs,
+        ensure_api_key,
+        later_world_flags,
+    )
+
     settings = ctx.obj.settings()
     generate(ctx)
     validate(ctx)
     features(ctx)
     train(ctx)
+    later_dir = settings.workspace / "data_later"
+    generate(ctx, **later_world_flags(settings), out=later_dir)
+    retrain(ctx, data_dir=later_dir, if_needed=True)
+    score(ctx, data_dir=later_dir)
+    at_risk_csv = settings.workspace / "at_risk.csv"
+    at_risk(ctx, out=at_risk_csv, top=settings.run.at_risk_top)
+    api_key = ensure_api_key(settings)
+    describe_outputs(settings, at_risk_csv, api_key)
     console.print(f"[bold green]zerochurn run finished[/]; everything is in {settings.workspace}")
+    if serve_after:
+        serve(ctx)
 
 
 @app.command("config")
@@ -299,3 +325,16 @@ def show_config(ctx: typer.Context) -> None:
 
     settings = ctx.obj.settings()
     typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
+
+
+# Stage commands that live with their stage, in pipeline order after the ones above.
+app.command()(score)
+app.command("at-risk")(at_risk)
+app.command()(serve)
+app.command("import-model")(import_model)
+app.command()(monitor)
+app.command()(retrain)
+
+
+if __name__ == "__main__":
+    app()

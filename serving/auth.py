@@ -1,0 +1,70 @@
+"""API-key authentication of the scoring service: `Authorization: Bearer KEY` on every call.
+
+Keys come from ServingConfig.api_keys and the ZEROCHURN_API_KEYS environment variable
+(comma-separated; keep secrets there, not in files). Health and metrics paths stay open
+for probes. With no key configured at all every other call is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from zerochurn.configs.settings import ServingConfig
+
+API_KEYS_ENV = "ZEROCHURN_API_KEYS"
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/livez", "/metrics"})
+"""Paths answered without a key: BentoML's probes and Prometheus metrics."""
+BEARER = "bearer "
+"""Authorization scheme prefix, compared case-insensitively (RFC 6750)."""
+
+Scope = dict[str, Any]
+ASGIApp = Callable[..., Awaitable[None]]
+
+
+def api_keys(config: ServingConfig, environ: Mapping[str, str]) -> frozenset[str]:
+    """Every accepted key: the configured ones and those in ZEROCHURN_API_KEYS."""
+    from_env = environ.get(API_KEYS_ENV, "").split(",")
+    return frozenset(key.strip() for key in (*config.api_keys, *from_env) if key.strip())
+
+
+def _bearer_token(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if value[: len(BEARER)].lower() == BEARER.encode():
+                return value[len(BEARER) :].strip()
+            return None
+    return None
+
+
+class BearerAuth:
+    """ASGI middleware: 401 unless the request carries one of `keys` as a bearer token.
+
+    Keys are compared in constant time, against every key, so timing reveals nothing.
+    """
+
+    def __init__(self, app: ASGIApp, keys: frozenset[str]) -> None:
+        self.app = app
+        self.keys = tuple(key.encode() for key in keys)
+
+    def _allowed(self, token: bytes | None) -> bool:
+        matches = [hmac.compare_digest(token, key) for key in self.keys] if token else []
+        return any(matches)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if not self._allowed(_bearer_token(scope)):
+            response = JSONResponse(
+                {"error": "missing or invalid API key: send the header Authorization: Bearer KEY"},
+                status_code=HTTPStatus.UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,153 @@
+"""Batch scoring: every active customer at an as-of date, for the retention team and the service.
+
+`score_batch` builds features with the same `features.build_features` as training and
+scores them with serving/scoring.py; `write_batch` writes <scores_dir>/scores_<date>.parquet
+and .csv and refreshes the snapshot store the service reads (only with the latest date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from zerochurn.configs.settings import Settings
+from zerochurn.console import ProgressCallback
+from zerochurn.contract.dataset import RawData
+from zerochurn.features import build_features
+from zerochurn.io import write_table
+from zerochurn.serving.model import ScoringModel
+from zerochurn.serving.scoring import PROFILE_COLUMNS, score_features, segment_churn_index
+from zerochurn.serving.store import (
+    SNAPSHOT_FILE,
+    AtRiskQuery,
+    SnapshotInfo,
+    SnapshotMissingError,
+    SnapshotStore,
+    write_snapshot,
+)
+
+DEFAULT_SCORES_DIR = "scores"
+"""Folder of batch scores inside the workspace when ServingConfig.scores_dir is None."""
+DATE_FORMAT = "%Y-%m-%d"
+AT_RISK_COLUMNS = (
+    "customer_id",
+    "region",
+    "segment",
+    "churn_probability",
+    "churn_index",
+    "risk_tier",
+    "customer_value",
+    "value_at_risk",
+    "reasons",
+)
+"""Columns of the retention team's at-risk list."""
+
+
+def scores_dir(settings: Settings) -> Path:
+    """Folder of batch scores and the snapshot store."""
+    configured = settings.serving.scores_dir
+    return configured if configured is not None else settings.workspace / DEFAULT_SCORES_DIR
+
+
+def snapshot_store(settings: Settings) -> SnapshotStore:
+    """The snapshot store of the configured scores folder (it may not exist yet)."""
+    return SnapshotStore(scores_dir(settings) / SNAPSHOT_FILE)
+
+
+def now_utc() -> str:
+    """The current time in UTC, ISO 8601 to the second: the scored_at of new scores."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Features and scores of every active customer at as_of, and the segment churn index."""
+
+    as_of: pd.Timestamp
+    scored_at: str
+    features: pd.DataFrame
+    scores: pd.DataFrame
+    segments: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class BatchOutputs:
+    """Files written by `write_batch`; snapshot is None when a later snapshot was kept."""
+
+    parquet: Path
+    csv: Path
+    snapshot: Path | None
+
+
+def segment_table(scores: pd.DataFrame, reference_churn_rate: float) -> pd.DataFrame:
+    """Segment churn index by every profile column the scores have, stacked; column `by`."""
+    tables = [
+        segment_churn_index(scores, column, reference_churn_rate).assign(by=column)
+        for column in PROFILE_COLUMNS
+        if column in scores
+    ]
+    return pd.concat(tables, ignore_index=True)
+
+
+def score_batch(
+    raw: RawData,
+    as_of: pd.Timestamp,
+    model: ScoringModel,
+    settings: Settings,
+    *,
+    scored_at: str,
+    progress: ProgressCallback | None = None,
+) -> BatchResult:
+    """Build the features of every customer active at `as_of` and score them."""
+    report = progress or (lambda message: None)
+    report("building features")
+    features = build_features(raw, as_of, settings.features, settings.churn)
+    report(f"scoring {len(features):,} customers")
+    scores = score_features(
+        features,
+        model,
+        settings.serving,
+        settings.features.value_function,
+        scored_at=scored_at,
+    )
+    segments = segment_table(scores, model.card.reference_churn_rate)
+    return BatchResult(pd.Timestamp(as_of), scored_at, features, scores, segments)
+
+
+def write_batch(result: BatchResult, model: ScoringModel, settings: Settings) -> BatchOutputs:
+    """Write scores_<date>.parquet and .csv; refresh the snapshot store unless it is later."""
+    folder = scores_dir(settings)
+    date = result.as_of.strftime(DATE_FORMAT)
+    parquet = write_table(result.scores, folder / f"scores_{date}.parquet")
+    csv = write_table(result.scores, folder / f"scores_{date}.csv")
+    store = snapshot_store(settings)
+    try:
+        keep = store.info().as_of > date
+    except SnapshotMissingError:
+        keep = False
+    if keep:
+        return BatchOutputs(parquet, csv, None)
+    info = SnapshotInfo(
+        as_of=date,
+        model_version=model.version,
+        scored_at=result.scored_at,
+        reference_churn_rate=model.card.reference_churn_rate,
+        customers=len(result.scores),
+    )
+    snapshot = write_snapshot(
+        store.path,
+        features=result.features,
+        scores=result.scores,
+        segments=result.segments,
+        info=info,
+    )
+    return BatchOutputs(parquet, csv, snapshot)
+
+
+def at_risk_list(store: SnapshotStore, query: AtRiskQuery) -> pd.DataFrame:
+    """The retention team's list: the query's page of customers, AT_RISK_COLUMNS only."""
+    _, page = store.at_risk(query)
+    return page.loc[:, [column for column in AT_RISK_COLUMNS if column in page]]

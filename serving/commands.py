@@ -1,0 +1,204 @@
+"""CLI commands of the serving stage: batch scores, at-risk lists, the service, the Bento model.
+
+zerochurn.cli registers them; heavy imports happen inside each command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zerochurn.cli_support import DataDirArgument, load_raw_or_exit
+from zerochurn.cli_support import data_dir as data_dir_of
+from zerochurn.configs import Settings
+from zerochurn.console import console
+
+SERVICE = "zerochurn.serving.service:ChurnService"
+"""Import path of the BentoML service class."""
+BENTOML_HOME_ENV = "BENTOML_HOME"
+BENTOML_HOME_DIR = "bentoml"
+"""BentoML's home (model store, Bentos) inside the workspace unless BENTOML_HOME is set."""
+
+
+def bentoml_environment(settings: Settings, environ: dict[str, str]) -> dict[str, str]:
+    """`environ` plus BENTOML_HOME (default <workspace>/bentoml) and no usage tracking."""
+    home = environ.get(BENTOML_HOME_ENV) or str((settings.workspace / BENTOML_HOME_DIR).resolve())
+    return {**environ, BENTOML_HOME_ENV: home, "BENTOML_DO_NOT_TRACK": "true"}
+
+
+def serve_command(settings: Settings, environ: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """argv and environment that start the service under `settings` (paths made absolute)."""
+    import sys
+
+    from zerochurn.serving.runtime import SETTINGS_ENV
+
+    serving = settings.serving
+    resolved = settings.model_copy(
+        update={
+            "workspace": settings.workspace.resolve(),
+            "serving": serving.model_copy(
+                update={"scores_dir": serving.scores_dir and serving.scores_dir.resolve()}
+            ),
+        }
+    )
+    argv = [sys.executable, "-m", "bentoml", "serve", SERVICE]
+    argv += ["--host", serving.host, "--port", str(serving.port)]
+    env = bentoml_environment(settings, environ) | {SETTINGS_ENV: resolved.model_dump_json()}
+    return argv, env
+
+
+def score(
+    ctx: typer.Context,
+    data_dir: DataDirArgument = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
+    ] = None,
+) -> None:
+    """Score every customer active at T with the champion; write scores and the snapshot."""
+    import pandas as pd
+    from rich.table import Table
+
+    from zerochurn.console import progress
+    from zerochurn.serving.batch import now_utc, score_batch, write_batch
+    from zerochurn.serving.model import ModelUnavailableError, load_from_mlflow
+
+    settings = ctx.obj.settings()
+    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
+    when = pd.Timestamp(as_of) if as_of is not None else raw.end
+    try:
+        model = load_from_mlflow(settings)
+    except ModelUnavailableError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
+        result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
+        report("writing scores")
+        outputs = write_batch(result, model, settings)
+    table = Table(title=f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
+    for column in ("risk tier", "customers", "value at risk"):
+        table.add_column(column, justify="left" if column == "risk tier" else "right")
+    tiers = result.scores.groupby("risk_tier")["value_at_risk"].agg(["size", "sum"])
+    for tier, row in tiers.sort_values("sum", ascending=False).iterrows():
+        table.add_row(str(tier), f"{row['size']:,}", f"{row['sum']:,.0f}")
+    console.print(table)
+    console.print(f"wrote {outputs.parquet} and {outputs.csv}")
+    if outputs.snapshot is None:
+        console.print("[yellow]kept the snapshot store[/]: it holds a later date")
+    else:
+        console.print(f"refreshed the snapshot store {outputs.snapshot}")
+
+
+def at_risk(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="CSV file to write the list to.")],
+    top: Annotated[
+        int | None, typer.Option(min=1, help="Customers to list [default: serving.at_risk_limit].")
+    ] = None,
+    region: Annotated[str | None, typer.Option(help="Only this region.")] = None,
+    segment: Annotated[str | None, typer.Option(help="Only this segment.")] = None,
+    tier: Annotated[str | None, typer.Option(help="Only this risk tier.")] = None,
+    min_value: Annotated[
+        float | None, typer.Option(help="Only customers worth at least this (money).")
+    ] = None,
+    min_churn_index: Annotated[
+        int | None, typer.Option(min=0, help="Only customers at or above this churn index.")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(help="value_at_risk or churn_probability, largest first.")
+    ] = "value_at_risk",
+) -> None:
+    """Write the retention team's list of customers at risk, from the latest batch scores."""
+    from typing import get_args
+
+    from zerochurn.io import write_table
+    from zerochurn.serving.batch import at_risk_list, snapshot_store
+    from zerochurn.serving.scoring import LOW_TIER
+    from zerochurn.serving.store import AtRiskQuery, AtRiskSort, SnapshotMissingError
+
+    settings = ctx.obj.settings()
+    if sort not in get_args(AtRiskSort):
+        raise typer.BadParameter(
+            f"expected one of {', '.join(get_args(AtRiskSort))}, got {sort!r}", param_hint="--sort"
+        )
+    tiers = (LOW_TIER, *settings.serving.tier_cutoffs)
+    if tier is not None and tier not in tiers:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(tiers)}, got {tier!r}", param_hint="--tier"
+        )
+    query = AtRiskQuery(
+        region=region,
+        segment=segment,
+        tier=tier,
+        min_value=min_value,
+        min_churn_index=min_churn_index,
+        sort=sort,
+        limit=top or settings.serving.at_risk_limit,
+    )
+    store = snapshot_store(settings)
+    try:
+        info = store.info()
+        table = at_risk_list(store, query)
+    except SnapshotMissingError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    write_table(table, out)
+    console.print(
+        f"wrote {out}: {len(table):,} customers at {info.as_of} (model version "
+        f"{info.model_version}), value at risk {table['value_at_risk'].sum():,.0f}"
+    )
+
+
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Port [default: serving.port].")] = None,
+) -> None:
+    """Start the scoring service on serving.host (127.0.0.1) until Ctrl-C.
+
+    The command becomes the BentoML server process (exec), so signals reach it directly.
+    """
+    import os
+    import sys
+
+    from zerochurn.serving.auth import api_keys
+    from zerochurn.serving.model import ModelUnavailableError, champion_version
+
+    settings = ctx.obj.settings(**{"serving.port": port})
+    if not api_keys(settings.serving, os.environ):
+        console.print(
+            "[red]error:[/] no API key: set ZEROCHURN_API_KEYS=key1,key2 (or serving.api_keys)"
+        )
+        raise typer.Exit(2)
+    if settings.serving.model_source == "mlflow":
+        try:
+            _, version = champion_version(settings)
+        except ModelUnavailableError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"champion is version {version.version}")
+    argv, env = serve_command(settings, dict(os.environ))
+    console.print(
+        f"serving on http://{settings.serving.host}:{settings.serving.port} (Ctrl-C stops)"
+    )
+    sys.stderr.flush()
+    os.execve(argv[0], argv, env)
+
+
+def import_model(ctx: typer.Context) -> None:
+    """Copy the MLflow champion into the BentoML model store, for `bentoml build`."""
+    import os
+
+    settings = ctx.obj.settings()
+    os.environ.update(bentoml_environment(settings, dict(os.environ)))
+    from zerochurn.serving.model import ModelUnavailableError, import_champion
+
+    try:
+        tag, new = import_champion(settings)
+    except ModelUnavailableError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    state = "imported" if new else "already in the store as"
+    console.print(f"{state} {tag} (BENTOML_HOME={os.environ[BENTOML_HOME_ENV]})")

@@ -1,0 +1,218 @@
+"""What the service does, as plain methods: the BentoML layer only validates and formats.
+
+`ScoringRuntime` holds the champion (swapped in one assignment by `reload`, so a
+request that took the old reference finishes with it) and reads the snapshot store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, TypeAdapter
+
+from zerochurn.configs import load_settings
+from zerochurn.configs.settings import Settings
+from zerochurn.serving.batch import now_utc, snapshot_store
+from zerochurn.serving.model import ModelUnavailableError, ScoringModel, load_scoring_model
+from zerochurn.serving.schemas import (
+    AtRiskResponse,
+    ChurnIndexResponse,
+    CustomerError,
+    CustomerScore,
+    ModelInfo,
+    ReloadResponse,
+    ScoreCustomersResponse,
+    ScoreResponse,
+    SegmentIndex,
+)
+from zerochurn.serving.scoring import PROFILE_COLUMNS, reason_columns, score_columns
+from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
+
+SETTINGS_ENV = "ZEROCHURN_SERVING_SETTINGS"
+"""Environment variable with the full settings as JSON, set by `zerochurn serve`."""
+
+Loader = Callable[[Settings], ScoringModel]
+
+SCORE_FIELDS = (
+    "customer_id",
+    *PROFILE_COLUMNS,
+    "churn_probability",
+    "churn_index",
+    "risk_tier",
+    "customer_value",
+    "value_at_risk",
+    "model_version",
+    "scored_at",
+)
+"""Score-table columns copied into each response item."""
+_SCORES = TypeAdapter(list[CustomerScore])
+
+
+def service_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings of a service process: ZEROCHURN_SERVING_SETTINGS, else defaults + ZEROCHURN_*."""
+    if SETTINGS_ENV in environ:
+        return Settings.model_validate_json(environ[SETTINGS_ENV])
+    return load_settings(environ=environ)
+
+
+def _or_none(values: pd.Series | np.ndarray) -> np.ndarray:
+    """(n,) object array of Python scalars, None where missing (NaN, None, pandas NA)."""
+    array = np.asarray(values, dtype=object)
+    return np.where(pd.isna(array), None, array)
+
+
+def _records(columns: Mapping[str, pd.Series | np.ndarray]) -> list[dict[str, object]]:
+    """Rows of equally long columns as dicts of Python scalars, None where missing."""
+    lists = {name: _or_none(values).tolist() for name, values in columns.items()}
+    return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
+
+
+def _reason_values(features: pd.DataFrame, names: np.ndarray) -> np.ndarray:
+    """(n,) each row's value of the feature named in `names` (None when unknown)."""
+    values = np.full(len(names), None, dtype=object)
+    for name in pd.unique(names[pd.notna(names)]):
+        if name in features:
+            rows = names == name
+            values[rows] = _or_none(features[name].to_numpy(dtype=object)[rows])
+    return values
+
+
+def customer_scores(
+    scores: Mapping[str, pd.Series | np.ndarray], features: pd.DataFrame, top_reasons: int
+) -> list[CustomerScore]:
+    """Response items of score columns (`score_columns`, or a score table's columns).
+
+    features holds the same customers in the same order; each reason carries the
+    customer's value of its feature, read from there.
+    """
+    items = _records({field: scores[field] for field in SCORE_FIELDS if field in scores})
+    for item in items:
+        item["top_reasons"] = []
+    for rank in range(1, top_reasons + 1):
+        feature_col, text_col, contribution_col = reason_columns(rank)
+        names = _or_none(scores[feature_col])
+        values = _reason_values(features, names)
+        texts = np.asarray(scores[text_col], dtype=object)
+        contributions = np.asarray(scores[contribution_col], dtype=np.float64)
+        for row in np.flatnonzero(pd.notna(names)):
+            items[row]["top_reasons"].append(
+                {
+                    "feature": names[row],
+                    "text": texts[row],
+                    "value": values[row],
+                    "contribution": float(contributions[row]),
+                }
+            )
+    return _SCORES.validate_python(items)
+
+
+class ScoringRuntime:
+    """The service's state and operations.
+
+    Parameters
+    ----------
+    settings : the service's configuration
+    loader : loads the current champion; called at start and on every reload
+    """
+
+    def __init__(self, settings: Settings, loader: Loader = load_scoring_model) -> None:
+        self.settings = settings
+        self.loader = loader
+        self.store = snapshot_store(settings)
+        self.model = loader(settings)
+        self._reloading = threading.Lock()
+
+    def _score(self, features: pd.DataFrame) -> list[CustomerScore]:
+        model = self.model  # one reference for the whole request, whatever reload does
+        scores = score_columns(
+            features,
+            model,
+            self.settings.serving,
+            self.settings.features.value_function,
+            scored_at=now_utc(),
+        )
+        return customer_scores(scores, features, self.settings.serving.top_reasons)
+
+    def score_records(self, records: Sequence[BaseModel]) -> ScoreResponse:
+        """Score posted feature records, in order."""
+        features = pd.DataFrame.from_records([record.model_dump() for record in records])
+        return ScoreResponse(scores=self._score(features))
+
+    def score_customers(self, customer_ids: Sequence[str]) -> ScoreCustomersResponse:
+        """Score customers from the latest feature snapshot; unknown ids get an error each."""
+        try:
+            known = self.store.features(customer_ids).set_index("customer_id")
+            as_of = self.store.info().as_of
+        except SnapshotMissingError as exc:
+            errors = [CustomerError(customer_id=cid, error=str(exc)) for cid in customer_ids]
+            return ScoreCustomersResponse(as_of=None, scores=[], errors=errors)
+        found = [cid for cid in customer_ids if cid in known.index]
+        features = known.loc[found].reset_index()
+        errors = [
+            CustomerError(
+                customer_id=cid,
+                error=f"customer_id {cid!r} is not in the feature snapshot of {as_of}",
+            )
+            for cid in customer_ids
+            if cid not in known.index
+        ]
+        scores = self._score(features) if found else []
+        return ScoreCustomersResponse(as_of=as_of, scores=scores, errors=errors)
+
+    def at_risk(self, query: AtRiskQuery) -> AtRiskResponse:
+        """A page of the latest batch scores, filtered and sorted as asked."""
+        info = self.store.info()
+        total, page = self.store.at_risk(query)
+        features = self.store.features(page["customer_id"]).set_index("customer_id")
+        aligned = features.reindex(page["customer_id"]).reset_index()
+        return AtRiskResponse(
+            as_of=info.as_of,
+            model_version=info.model_version,
+            total=total,
+            offset=query.offset,
+            limit=query.limit,
+            customers=customer_scores(page, aligned, self.settings.serving.top_reasons),
+        )
+
+    def churn_index(self, by: str) -> ChurnIndexResponse:
+        """Segment churn index of the latest batch, grouped by region, segment or plan."""
+        info = self.store.info()
+        table = self.store.segments(by)
+        return ChurnIndexResponse(
+            by=by,
+            as_of=info.as_of,
+            model_version=info.model_version,
+            reference_churn_rate=info.reference_churn_rate,
+            segments=[
+                SegmentIndex(**row) for row in _records({c: table[c] for c in table.columns})
+            ],
+        )
+
+    def model_info(self) -> ModelInfo:
+        """The champion being served."""
+        return ModelInfo(**self.model.info())
+
+    def reload(self) -> ReloadResponse:
+        """Load the current champion and swap it in; on failure the old one keeps serving.
+
+        Reloads are serialised; requests keep being answered while the new model loads.
+        Any failure to load is a ModelUnavailableError naming the version still served.
+        """
+        with self._reloading:
+            previous = self.model
+            try:
+                loaded = self.loader(self.settings)
+            except Exception as exc:
+                raise ModelUnavailableError(
+                    f"reload failed, still serving version {previous.version}: {exc}"
+                ) from exc
+            self.model = loaded
+            return ReloadResponse(
+                previous_version=previous.version,
+                version=loaded.version,
+                changed=loaded.version != previous.version,
+                model=self.model_info(),
+            )

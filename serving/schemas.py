@@ -1,0 +1,205 @@
+"""Request and response bodies of the scoring service, as pydantic models.
+
+Requests forbid unknown fields and carry their limits (ServingConfig.max_batch, the
+configured tiers, the feature catalog), so a bad request gets a 400 naming the field.
+They depend on the settings and are built by `request_models`; responses are fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from zerochurn.configs.settings import Settings
+from zerochurn.features.catalog import feature_catalog
+from zerochurn.serving.scoring import LOW_TIER, PROFILE_COLUMNS
+from zerochurn.serving.store import AtRiskSort
+
+CustomerId = Annotated[str, Field(min_length=1, description="The customer's id.")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reason(BaseModel):
+    """A feature pushing this customer's churn risk up."""
+
+    feature: str = Field(description="Feature column, see features/catalog.py.")
+    text: str = Field(description="Readable explanation, with the customer's value.")
+    value: float | str | None = Field(description="The customer's value of the feature.")
+    contribution: float = Field(description="Push on the churn log-odds (TreeSHAP), > 0.")
+
+
+class CustomerScore(BaseModel):
+    """One customer's score (serving/scoring.py has the definitions)."""
+
+    customer_id: str
+    region: str | None = None
+    segment: str | None = None
+    plan: str | None = None
+    churn_probability: float = Field(description="Calibrated probability of churn in the horizon.")
+    churn_index: int = Field(description="100 x probability / reference churn rate; 100 = average.")
+    risk_tier: str = Field(description="Tier from ServingConfig.tier_cutoffs, 'low' below all.")
+    customer_value: float | None = Field(description="Value at the customer's own risk (money).")
+    value_at_risk: float | None = Field(description="churn_probability x customer_value (money).")
+    top_reasons: list[Reason]
+    model_version: str
+    scored_at: str
+
+
+class ScoreResponse(BaseModel):
+    """Scores of the posted records, in request order."""
+
+    scores: list[CustomerScore]
+
+
+class CustomerError(BaseModel):
+    """Why one requested customer could not be scored."""
+
+    customer_id: str
+    error: str
+
+
+class ScoreCustomersResponse(BaseModel):
+    """Scores of the known ids (request order) and an error for each unknown one."""
+
+    as_of: str | None = Field(description="As-of date of the feature snapshot used.")
+    scores: list[CustomerScore]
+    errors: list[CustomerError]
+
+
+class AtRiskResponse(BaseModel):
+    """A page of the latest batch scores, most at risk first."""
+
+    as_of: str
+    model_version: str = Field(description="Model version that scored the batch.")
+    total: int = Field(description="Customers matching the filters.")
+    offset: int
+    limit: int
+    customers: list[CustomerScore]
+
+
+class SegmentIndex(BaseModel):
+    """Churn index of one group of customers."""
+
+    group: str
+    customers: int
+    mean_churn_probability: float
+    churn_index: int = Field(description="Index of the group's mean churn probability.")
+    value_weighted_churn_index: int | None = Field(
+        description="Index of the mean weighted by customer value (negative values weigh 0)."
+    )
+    customer_value: float = Field(description="Sum of customer value (money).")
+    value_at_risk: float = Field(description="Sum of value at risk (money).")
+
+
+class ChurnIndexResponse(BaseModel):
+    """Segment churn index of the latest batch scores."""
+
+    by: str
+    as_of: str
+    model_version: str
+    reference_churn_rate: float
+    segments: list[SegmentIndex]
+
+
+class ModelInfo(BaseModel):
+    """The champion the service scores with."""
+
+    version: str
+    alias: str
+    source: str = Field(description="mlflow, or bentoml:<tag> when loaded from the model store.")
+    loaded_at: str
+    trained_at: str
+    horizon_days: int
+    reference_churn_rate: float
+    churn_definition: str
+    train_as_of: list[str]
+    test_as_of: list[str]
+    metrics: dict[str, float] = Field(description="Out-of-time test metrics of the run.")
+
+
+class ReloadResponse(BaseModel):
+    """Outcome of a reload: the version before and after."""
+
+    previous_version: str
+    version: str
+    changed: bool
+    model: ModelInfo
+
+
+class EmptyRequest(_Strict):
+    """A request without parameters: send {}."""
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The request bodies under one configuration."""
+
+    score: type[BaseModel]
+    score_customers: type[BaseModel]
+    at_risk: type[BaseModel]
+    churn_index: type[BaseModel]
+
+
+def _record_model(settings: Settings) -> type[BaseModel]:
+    """CustomerRecord: customer_id and every catalog feature, all optional but the id."""
+    fields: dict[str, object] = {"customer_id": (CustomerId, ...)}
+    for name, spec in feature_catalog(settings.features).items():
+        unit = f" [{spec.unit}]" if spec.unit else ""
+        if spec.kind == "numeric":
+            fields[name] = (
+                float | None,
+                Field(None, allow_inf_nan=False, description=spec.description + unit),
+            )
+        else:
+            fields[name] = (str | None, Field(None, description=spec.description))
+    return create_model(
+        "CustomerRecord",
+        __config__=ConfigDict(extra="forbid", frozen=True),
+        __doc__="One customer's feature values; a missing feature is scored as unknown.",
+        **fields,
+    )
+
+
+def request_models(settings: Settings) -> RequestModels:
+    """Request bodies with the configured batch limit, tiers and feature catalog."""
+    config = settings.serving
+    record = _record_model(settings)
+    tiers = (LOW_TIER, *config.tier_cutoffs)
+    batch = {"min_length": 1, "max_length": config.max_batch}
+    score = create_model(
+        "ScoreRequest",
+        __base__=_Strict,
+        __doc__="Feature records of one or more customers.",
+        records=(list[record], Field(**batch)),
+    )
+    score_customers = create_model(
+        "ScoreCustomersRequest",
+        __base__=_Strict,
+        __doc__="Ids to look up in the latest feature snapshot.",
+        customer_ids=(list[CustomerId], Field(**batch)),
+    )
+    at_risk = create_model(
+        "AtRiskRequest",
+        __base__=_Strict,
+        __doc__="Filters, order and page of the at-risk list (latest batch scores).",
+        region=(str | None, None),
+        segment=(str | None, None),
+        tier=(Literal[tiers] | None, None),
+        min_value=(float | None, Field(None, description="Least customer_value (money).")),
+        min_churn_index=(int | None, Field(None, ge=0)),
+        sort=(AtRiskSort, "value_at_risk"),
+        limit=(int, Field(config.at_risk_limit, gt=0, le=config.max_batch)),
+        offset=(int, Field(0, ge=0)),
+    )
+    churn_index = create_model(
+        "ChurnIndexRequest",
+        __base__=_Strict,
+        __doc__="How to group customers.",
+        by=(Literal[PROFILE_COLUMNS], "segment"),
+    )
+    return RequestModels(score, score_customers, at_risk, churn_index)

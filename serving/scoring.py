@@ -1,0 +1,261 @@
+"""What a customer's score is: one definition for the service, batch scores and reports.
+
+- churn_probability: calibrated probability of churn within the model's horizon.
+- churn_index: 100 x churn_probability / the champion's reference churn rate (the churn
+  rate of its training population), an integer: 100 is average risk, 200 twice it.
+- risk_tier: "low" below the lowest ServingConfig.tier_cutoffs, else the tier of the
+  highest cut-off the index reaches.
+- customer_value: the value function of features/value_function.py with this customer's
+  own monthly retention (from churn_probability over the horizon) and monthly margin.
+- value_at_risk: churn_probability x customer_value, in money.
+- top reasons: the features pushing this customer's risk up most (largest positive
+  TreeSHAP contributions, in log-odds), with the catalog's readable text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
+from zerochurn.features.catalog import feature_spec
+from zerochurn.features.value_function import customer_value, monthly_retention_from_churn
+
+if TYPE_CHECKING:
+    from zerochurn.serving.model import ScoringModel
+
+LOW_TIER = "low"
+AVERAGE_INDEX = 100
+"""churn_index of a customer as risky as the average of the training population."""
+MARGIN_FEATURE = "monthly_margin"
+PROFILE_COLUMNS = ("region", "segment", "plan")
+"""Customer attributes carried into score tables, for filters and segment reports."""
+REASON_SEPARATOR = "; "
+SEGMENT_COLUMNS = (
+    "group",
+    "customers",
+    "mean_churn_probability",
+    "churn_index",
+    "value_weighted_churn_index",
+    "customer_value",
+    "value_at_risk",
+)
+"""Columns of a segment churn index table, in order."""
+
+
+def reason_columns(rank: int) -> tuple[str, str, str]:
+    """Score-table columns of the reason ranked `rank` (1 = strongest): feature, text, contribution."""
+    return f"reason_{rank}_feature", f"reason_{rank}_text", f"reason_{rank}_contribution"
+
+
+def churn_index(probability: ArrayLike, reference_churn_rate: float) -> np.ndarray:
+    """(n,) int64: 100 x probability / reference_churn_rate, rounded half to even."""
+    if not reference_churn_rate > 0:
+        raise ValueError(f"reference_churn_rate is {reference_churn_rate}: expected > 0")
+    ratio = np.asarray(probability, dtype=np.float64) / reference_churn_rate
+    return np.rint(AVERAGE_INDEX * ratio).astype(np.int64)
+
+
+def risk_tier(index: ArrayLike, cutoffs: Mapping[str, int]) -> np.ndarray:
+    """(n,) tier names: the tier whose cut-off is the highest one `index` reaches, else "low"."""
+    names = sorted(cutoffs, key=cutoffs.__getitem__)
+    bounds = np.array([cutoffs[name] for name in names])
+    labels = np.array([LOW_TIER, *names], dtype=object)
+    return labels[np.searchsorted(bounds, np.asarray(index), side="right")]
+
+
+def risk_adjusted_value(
+    probability: ArrayLike,
+    monthly_margin: ArrayLike,
+    *,
+    horizon_days: float,
+    config: ValueFunctionConfig,
+) -> np.ndarray:
+    """(n,) customer value in money at the retention implied by each customer's own risk.
+
+    probability: churn within `horizon_days`; monthly_margin: money per month (NaN gives NaN).
+    """
+    retention = monthly_retention_from_churn(probability, horizon_days)
+    return customer_value(monthly_margin, retention, config)
+
+
+def value_at_risk(probability: ArrayLike, value: ArrayLike) -> np.ndarray:
+    """(n,) money expected to be lost: churn probability x customer value."""
+    return np.asarray(probability, dtype=np.float64) * np.asarray(value, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TopReasons:
+    """The strongest positive contributions of each row.
+
+    columns: (n, k) model feature index of each reason, -1 where a row has fewer than k
+    positive contributions; contributions: (n, k) their log-odds, NaN where none.
+    """
+
+    columns: np.ndarray
+    contributions: np.ndarray
+
+
+def top_reasons(contributions: np.ndarray, k: int) -> TopReasons:
+    """The k largest positive contributions per row, largest first (ties: lower column first).
+
+    contributions: (n, features) log-odds contributions. k passes of argmax, which is
+    much cheaper than sorting every row when k is a handful.
+    """
+    remaining = np.array(contributions, dtype=np.float64)
+    rows = np.arange(len(remaining))
+    columns = np.full((len(remaining), k), -1, dtype=np.intp)
+    values = np.full((len(remaining), k), np.nan)
+    for rank in range(min(k, remaining.shape[1])):
+        best = remaining.argmax(axis=1)
+        top = remaining[rows, best]
+        positive = top > 0
+        columns[positive, rank] = best[positive]
+        values[positive, rank] = top[positive]
+        remaining[rows, best] = -np.inf
+    return TopReasons(columns, values)
+
+
+def reason_texts(feature: str, values: Sequence[object]) -> list[str]:
+    """`features.reason_text(feature, v)` for every v, looking the catalog entry up once.
+
+    reason_text resolves the catalog entry on every call (10-20 us); a million customers
+    with three reasons each need that done per feature, not per value.
+    """
+    spec = feature_spec(feature)
+    missing = pd.isna(pd.Series(values, dtype=object)).to_numpy()
+    return [
+        spec.missing if gone else spec.reason.format(value=value)
+        for value, gone in zip(values, missing, strict=True)
+    ]
+
+
+def _reason_table(
+    features: pd.DataFrame, names: Sequence[str], reasons: TopReasons
+) -> dict[str, np.ndarray]:
+    """Score-table columns of the reasons: feature name, text and contribution per rank."""
+    n, k = reasons.columns.shape
+    texts = np.full((n, k), None, dtype=object)
+    for column in np.unique(reasons.columns[reasons.columns >= 0]):
+        name = names[column]
+        rows, ranks = np.nonzero(reasons.columns == column)
+        if name in features:
+            values = features[name].to_numpy(dtype=object)[rows].tolist()
+        else:
+            values = [None] * len(rows)
+        texts[rows, ranks] = reason_texts(name, values)
+    feature_names = np.array([*names, None], dtype=object)[reasons.columns]  # -1 -> None
+    table: dict[str, np.ndarray] = {}
+    for rank in range(k):
+        feature_col, text_col, contribution_col = reason_columns(rank + 1)
+        table[feature_col] = feature_names[:, rank]
+        table[text_col] = texts[:, rank]
+        table[contribution_col] = reasons.contributions[:, rank]
+    joined = [REASON_SEPARATOR.join(t for t in row if t is not None) for row in texts]
+    table["reasons"] = np.array(joined, dtype=object)
+    return table
+
+
+def score_columns(
+    features: pd.DataFrame,
+    model: ScoringModel,
+    config: ServingConfig,
+    value_function: ValueFunctionConfig,
+    *,
+    scored_at: str,
+) -> dict[str, np.ndarray]:
+    """Score feature rows: the columns of `score_features` as (n,) arrays, without a frame.
+
+    The service formats these directly; building a frame costs more than scoring one row.
+    """
+    matrix = model.encode(features)
+    probability = model.probability(matrix)
+    reasons = top_reasons(model.contributions(matrix), config.top_reasons)
+    index = churn_index(probability, model.card.reference_churn_rate)
+    margin = (
+        features[MARGIN_FEATURE].to_numpy(dtype=np.float64, na_value=np.nan)
+        if MARGIN_FEATURE in features
+        else np.full(len(features), np.nan)
+    )
+    value = risk_adjusted_value(
+        probability, margin, horizon_days=model.card.horizon_days, config=value_function
+    )
+    profile = {
+        column: features[column].to_numpy(dtype=object)
+        for column in PROFILE_COLUMNS
+        if column in features
+    }
+    n = len(features)
+    return {
+        "customer_id": features["customer_id"].to_numpy(dtype=object),
+        **profile,
+        "churn_probability": probability,
+        "churn_index": index,
+        "risk_tier": risk_tier(index, config.tier_cutoffs),
+        "customer_value": value,
+        "value_at_risk": value_at_risk(probability, value),
+        **_reason_table(features, model.feature_names, reasons),
+        "model_version": np.full(n, model.version, dtype=object),
+        "scored_at": np.full(n, scored_at, dtype=object),
+    }
+
+
+def score_features(
+    features: pd.DataFrame,
+    model: ScoringModel,
+    config: ServingConfig,
+    value_function: ValueFunctionConfig,
+    *,
+    scored_at: str,
+) -> pd.DataFrame:
+    """Score feature rows: one row per input row, in input order.
+
+    features: customer_id and any of the model's feature columns (missing ones read as
+    missing values). Returns customer_id, the profile columns present (region, segment,
+    plan), churn_probability, churn_index, risk_tier, customer_value, value_at_risk,
+    reason_{i}_feature / _text / _contribution for i = 1..config.top_reasons, reasons
+    (the texts joined), model_version and scored_at.
+    """
+    columns = score_columns(features, model, config, value_function, scored_at=scored_at)
+    return pd.DataFrame(columns)
+
+
+def segment_churn_index(scores: pd.DataFrame, by: str, reference_churn_rate: float) -> pd.DataFrame:
+    """Churn index of each group of customers, plain and weighted by customer value.
+
+    scores: customer_id, `by`, churn_probability, customer_value, value_at_risk (a score
+    table). Per group, sorted by group: customers, mean_churn_probability, churn_index
+    (of that mean), value_weighted_churn_index (of the mean weighted by customer value;
+    customers with negative or unknown value weigh 0; <NA> when no value at all),
+    customer_value and value_at_risk (sums, money).
+    """
+    weight = scores["customer_value"].clip(lower=0).fillna(0)
+    grouped = scores.assign(_weight=weight, _weighted=weight * scores["churn_probability"]).groupby(
+        by, sort=True
+    )
+    table = grouped.agg(
+        customers=("customer_id", "size"),
+        mean_churn_probability=("churn_probability", "mean"),
+        _weight=("_weight", "sum"),
+        _weighted=("_weighted", "sum"),
+        customer_value=("customer_value", "sum"),
+        value_at_risk=("value_at_risk", "sum"),
+    )
+    has_value = (table["_weight"] > 0).to_numpy()
+    weighted_probability = table["_weighted"].to_numpy() / np.where(has_value, table["_weight"], 1)
+    weighted_index = pd.array(churn_index(weighted_probability, reference_churn_rate), "Int64")
+    weighted_index[~has_value] = pd.NA
+    return (
+        table.assign(
+            churn_index=churn_index(table["mean_churn_probability"], reference_churn_rate),
+            value_weighted_churn_index=weighted_index,
+        )
+        .rename_axis("group")
+        .reset_index()
+        .loc[:, list(SEGMENT_COLUMNS)]
+    )

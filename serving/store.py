@@ -1,0 +1,206 @@
+"""The snapshot store: features and scores of the latest batch, in one SQLite file.
+
+`zerochurn score` writes it (atomically: a new file renamed over the old one); the
+service reads it, one read-only connection per request, so a refresh is picked up by
+the next request and never seen half-written. Tables:
+
+- features: customer_id (primary key), as_of, every feature column of the batch;
+- scores: the score table of serving/scoring.py, indexed by value_at_risk and
+  churn_probability for the at-risk list;
+- segments: the segment churn index by region, segment and plan (column `by`);
+- meta: key -> JSON value (as_of, model_version, scored_at, reference_churn_rate, customers).
+
+SQLite because it ships with Python, answers id lookups from an index in microseconds
+and at-risk queries without holding a million customers in the service's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from zerochurn.io import atomic_path
+
+SNAPSHOT_FILE = "snapshot.sqlite"
+INSERT_ROWS = 50_000
+"""Rows per executemany call when writing."""
+
+AtRiskSort = Literal["value_at_risk", "churn_probability"]
+AT_RISK_FILTERS = {
+    "region": "region = ?",
+    "segment": "segment = ?",
+    "tier": "risk_tier = ?",
+    "min_value": "customer_value >= ?",
+    "min_churn_index": "churn_index >= ?",
+}
+"""SQL condition of each at-risk filter; a filter left as None is not applied."""
+
+
+class SnapshotMissingError(LookupError):
+    """There is no snapshot store yet: batch scoring has not run."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """What the snapshot holds: its as-of date, the model that scored it, when and how many."""
+
+    as_of: str
+    model_version: str
+    scored_at: str
+    reference_churn_rate: float
+    customers: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AtRiskQuery:
+    """Filters, order and page (limit rows from offset) of an at-risk list.
+
+    None filters are not applied; min_value is in money.
+    """
+
+    region: str | None = None
+    segment: str | None = None
+    tier: str | None = None
+    min_value: float | None = None
+    min_churn_index: int | None = None
+    sort: AtRiskSort = "value_at_risk"
+    limit: int
+    offset: int = 0
+
+
+def _sql_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series):
+        return "INTEGER"
+    if pd.api.types.is_float_dtype(series):
+        return "REAL"
+    return "TEXT"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_values(series: pd.Series) -> list[Any]:
+    """Column values as Python scalars SQLite stores; missing values become NULL."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        series = series.dt.strftime("%Y-%m-%d")
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(series).to_numpy()
+    if missing.any():
+        values = np.where(missing, None, values)
+    return values.tolist()
+
+
+def _write_table(
+    connection: sqlite3.Connection, name: str, frame: pd.DataFrame, key: str | None = None
+) -> None:
+    columns = [
+        f"{_quoted(str(c))} {_sql_type(frame[c])}{' PRIMARY KEY' if c == key else ''}"
+        for c in frame.columns
+    ]
+    connection.execute(f"CREATE TABLE {_quoted(name)} ({', '.join(columns)})")
+    insert = f"INSERT INTO {_quoted(name)} VALUES ({', '.join('?' * len(frame.columns))})"
+    for start in range(0, len(frame), INSERT_ROWS):
+        chunk = frame.iloc[start : start + INSERT_ROWS]
+        connection.executemany(insert, zip(*(_sql_values(chunk[c]) for c in chunk), strict=True))
+
+
+def write_snapshot(
+    path: Path,
+    *,
+    features: pd.DataFrame,
+    scores: pd.DataFrame,
+    segments: pd.DataFrame,
+    info: SnapshotInfo,
+) -> Path:
+    """Write a new snapshot store to `path` atomically; return the path.
+
+    features and scores have one row per customer (customer_id unique); segments is
+    the segment churn index table with a `by` column.
+    """
+    with atomic_path(path) as tmp:
+        connection = sqlite3.connect(tmp)
+        try:
+            connection.execute("PRAGMA journal_mode = OFF")  # a fresh file, renamed when done
+            connection.execute("PRAGMA synchronous = OFF")
+            _write_table(connection, "features", features, key="customer_id")
+            _write_table(connection, "scores", scores, key="customer_id")
+            _write_table(connection, "segments", segments)
+            for column in ("value_at_risk", "churn_probability"):
+                connection.execute(
+                    f"CREATE INDEX scores_{column} ON scores ({_quoted(column)} DESC)"
+                )
+            connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            connection.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in vars(info).items()],
+            )
+            connection.commit()
+        finally:
+            connection.close()
+    return path
+
+
+class SnapshotStore:
+    """Read access to the snapshot store at `path` (which may not exist yet)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        if not self.path.is_file():
+            raise SnapshotMissingError(
+                f"no snapshot store at {self.path}: run zerochurn score to create it"
+            )
+        connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            cursor = connection.execute(sql, tuple(params))
+            columns = [description[0] for description in cursor.description]
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+        finally:
+            connection.close()
+
+    def info(self) -> SnapshotInfo:
+        """The snapshot's as-of date, model version, scoring time and size."""
+        meta = self._query("SELECT key, value FROM meta")
+        return SnapshotInfo(
+            **{k: json.loads(v) for k, v in zip(meta["key"], meta["value"], strict=True)}
+        )
+
+    def features(self, customer_ids: Iterable[str]) -> pd.DataFrame:
+        """Feature rows of the known ids among `customer_ids` (unknown ids are left out)."""
+        ids = list(dict.fromkeys(customer_ids))
+        placeholders = ", ".join("?" * len(ids))
+        return self._query(f"SELECT * FROM features WHERE customer_id IN ({placeholders})", ids)
+
+    def at_risk(self, query: AtRiskQuery) -> tuple[int, pd.DataFrame]:
+        """How many customers match the filters, and the requested page of their scores.
+
+        Sorted by query.sort, largest first (unknown values last), then customer_id.
+        """
+        conditions, params = [], []
+        for name, condition in AT_RISK_FILTERS.items():
+            value = getattr(query, name)
+            if value is not None:
+                conditions.append(condition)
+                params.append(value)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        total = int(self._query(f"SELECT COUNT(*) AS n FROM scores {where}", params)["n"].iloc[0])
+        page = self._query(
+            f"SELECT * FROM scores {where} "
+            f"ORDER BY {_quoted(query.sort)} DESC NULLS LAST, customer_id LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        )
+        return total, page
+
+    def segments(self, by: str) -> pd.DataFrame:
+        """The segment churn index table grouped by `by` (region, segment or plan)."""
+        table = self._query('SELECT * FROM segments WHERE "by" = ? ORDER BY "group"', [by])
+        return table.drop(columns="by")

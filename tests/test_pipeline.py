@@ -1,0 +1,39 @@
+"""The whole job end to end on a tiny world, as `make run` does it (without serving)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_run_end_to_end(tmp_path):
+    workspace = tmp_path / "ws"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
+    env["COLUMNS"] = "250"  # keep Rich from wrapping paths
+    command = [
+        *(sys.executable, "-m", "zerochurn.cli", "--workspace", str(workspace)),
+        *("--set", "generate.customers=1500", "--set", "training.gate.baseline_margin=-1"),
+        *("run", "--no-serve"),
+    ]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    at_risk = pd.read_csv(workspace / "at_risk.csv")
+    assert {"customer_id", "churn_probability", "value_at_risk", "risk_tier"} <= set(at_risk)
+    assert at_risk["value_at_risk"].is_monotonic_decreasing
+    summaries = list((workspace / "monitoring").glob("*/summary.json"))
+    assert len(summaries) == 1
+    summary = json.loads(summaries[0].read_text())
+    assert summary["decision"] in ("retrain", "ok")
+    assert (summaries[0].parent / "drift.html").is_file()
+    last_run = json.loads((workspace / "training" / "last_run.json").read_text())
+    assert last_run["champion"] is not None
+    assert (workspace / "api_key").stat().st_mode & 0o077 == 0
+    assert "curl" in result.stderr and "at_risk.csv" in result.stderr

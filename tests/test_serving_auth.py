@@ -1,0 +1,57 @@
+"""API keys: where they come from, and the middleware that checks them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from starlette.responses import PlainTextResponse
+
+from zerochurn.configs.settings import ServingConfig
+from zerochurn.serving.auth import API_KEYS_ENV, BearerAuth, api_keys
+
+
+def test_keys_from_config_and_environment():
+    config = ServingConfig(api_keys=("from-file",))
+    keys = api_keys(config, {API_KEYS_ENV: " k1, ,k2 "})
+    assert keys == {"from-file", "k1", "k2"}
+    assert api_keys(ServingConfig(), {}) == frozenset()
+
+
+def _post(keys: frozenset[str], path: str, headers: dict[str, str]) -> httpx.Response:
+    """POST to an app that answers "ok", behind BearerAuth."""
+
+    async def ok(scope, receive, send):
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=BearerAuth(ok, keys=keys))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(path, headers=headers)
+
+    return asyncio.run(call())
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        ({"Authorization": "k1"}, 401),
+        ({"Authorization": "Basic k1"}, 401),
+        ({"Authorization": "Bearer k1"}, 200),
+        ({"Authorization": "bearer k2"}, 200),
+    ],
+)
+def test_bearer_token_is_required(headers, status):
+    response = _post(frozenset({"k1", "k2"}), "/score", headers)
+    assert response.status_code == status
+    if status == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert "Authorization: Bearer" in response.json()["error"]
+
+
+def test_probes_are_open_and_no_keys_means_nobody_gets_in():
+    assert _post(frozenset(), "/readyz", {}).status_code == 200
+    assert _post(frozenset(), "/score", {"Authorization": "Bearer "}).status_code == 401

@@ -1,0 +1,220 @@
+"""The score definition on tiny hand-checked data: index, tiers, value at risk, reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
+from zerochurn.features import reason_text
+from zerochurn.features.periods import DAYS_PER_MONTH
+from zerochurn.serving.batch import segment_table
+from zerochurn.serving.scoring import (
+    churn_index,
+    reason_texts,
+    risk_adjusted_value,
+    risk_tier,
+    score_features,
+    segment_churn_index,
+    top_reasons,
+    value_at_risk,
+)
+from zerochurn.training.pyfunc import ModelCard
+
+CUTOFFS = {"high": 150, "medium": 100, "critical": 250}  # deliberately not in order
+# undiscounted, two months at most: CLV = m (1 + r)
+TWO_MONTHS = ValueFunctionConfig(annual_discount_rate=0.0, max_months=2, min_monthly_retention=0.1)
+
+
+def test_churn_index_is_100_at_the_reference_rate():
+    index = churn_index([0.05, 0.10, 0.025, 0.0, 0.0525], reference_churn_rate=0.05)
+    np.testing.assert_array_equal(index, [100, 200, 50, 0, 105])
+    assert index.dtype == np.int64
+
+
+def test_churn_index_rounds_half_to_even():
+    np.testing.assert_array_equal(churn_index([0.125, 0.375], 1.0), [12, 38])
+
+
+@pytest.mark.parametrize("rate", [0.0, -0.1, float("nan")])
+def test_churn_index_needs_a_positive_reference_rate(rate):
+    with pytest.raises(ValueError, match="reference_churn_rate .* expected > 0"):
+        churn_index([0.1], rate)
+
+
+def test_risk_tier_starts_at_each_cutoff():
+    index = [0, 99, 100, 149, 150, 249, 250, 1000]
+    expected = ["low", "low", "medium", "medium", "high", "high", "critical", "critical"]
+    assert risk_tier(index, CUTOFFS).tolist() == expected
+
+
+def test_tier_cutoffs_are_validated():
+    with pytest.raises(ValueError, match="must not name 'low'"):
+        ServingConfig(tier_cutoffs={"low": 10})
+    with pytest.raises(ValueError, match="distinct and > 0"):
+        ServingConfig(tier_cutoffs={"a": 100, "b": 100})
+
+
+def test_value_uses_the_customers_own_retention():
+    # churn 0.5 over one month -> r = 0.5 -> CLV = 100 (1 + 0.5); churn 0 -> r clipped to 0.995
+    value = risk_adjusted_value(
+        [0.5, 0.0, 0.5], [100.0, 100.0, np.nan], horizon_days=DAYS_PER_MONTH, config=TWO_MONTHS
+    )
+    np.testing.assert_allclose(value[:2], [150.0, 199.5])
+    assert np.isnan(value[2])
+    np.testing.assert_allclose(value_at_risk([0.5, 0.0], value[:2]), [75.0, 0.0])
+
+
+def test_value_over_a_three_month_horizon():
+    # 1 - 0.271 = 0.729 = 0.9^3: monthly retention 0.9 when the horizon is three months
+    value = risk_adjusted_value([0.271], [10.0], horizon_days=3 * DAYS_PER_MONTH, config=TWO_MONTHS)
+    np.testing.assert_allclose(value, [19.0])
+
+
+def test_top_reasons_are_positive_largest_first_ties_by_column():
+    contributions = np.array(
+        [
+            [0.1, -0.2, 0.3, 0.3],
+            [-1.0, 0.0, -0.5, -0.1],
+            [0.0, 0.2, 0.0, 0.0],
+        ]
+    )
+    reasons = top_reasons(contributions, k=3)
+    np.testing.assert_array_equal(reasons.columns, [[2, 3, 0], [-1, -1, -1], [1, -1, -1]])
+    np.testing.assert_array_equal(
+        reasons.contributions,
+        [[0.3, 0.3, 0.1], [np.nan, np.nan, np.nan], [0.2, np.nan, np.nan]],
+    )
+
+
+def test_top_reasons_agree_with_a_stable_sort():
+    rng = np.random.default_rng(0)
+    contributions = rng.integers(-3, 4, size=(500, 7)) / 2  # many ties and non-positives
+    reasons = top_reasons(contributions, k=4)
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :4]
+    top = np.take_along_axis(contributions, order, axis=1)
+    np.testing.assert_array_equal(reasons.columns, np.where(top > 0, order, -1))
+    np.testing.assert_array_equal(reasons.contributions, np.where(top > 0, top, np.nan))
+
+
+@pytest.mark.parametrize(
+    ("feature", "values"),
+    [
+        ("revenue_3m", [1234.5, np.nan, 0.0]),
+        ("complaints_open_over_30d", [2, 0]),
+        ("region", ["north", None]),
+        ("satisfaction_complaint_handling", [50.0, None]),
+        ("months_active_share", [0.5]),
+        ("revenue_trend", [-0.25]),
+    ],
+)
+def test_reason_texts_match_the_catalog(feature, values):
+    assert reason_texts(feature, values) == [reason_text(feature, v) for v in values]
+
+
+@dataclass
+class _StubModel:
+    """Scores fixed rows: probability and contributions given, features as the matrix."""
+
+    probabilities: np.ndarray
+    contribution_matrix: np.ndarray
+    feature_names: list[str]
+    card: ModelCard
+    version: str = "7"
+
+    def encode(self, features: pd.DataFrame) -> np.ndarray:
+        return np.zeros((len(features), len(self.feature_names)))
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.probabilities
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        return self.contribution_matrix
+
+
+def _card(rate: float = 0.1) -> ModelCard:
+    return ModelCard(
+        horizon_days=round(DAYS_PER_MONTH),
+        reference_churn_rate=rate,
+        churn_definition="cancellation",
+        trained_at="2025-01-01T00:00:00+00:00",
+        train_as_of=(),
+        test_as_of=(),
+    )
+
+
+def test_score_features_puts_the_definitions_together():
+    features = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "region": ["north", "south"],
+            "segment": ["clinic", "hospital"],
+            "monthly_margin": [100.0, 200.0],
+            "complaints_open": [3, 0],
+        }
+    )
+    model = _StubModel(
+        probabilities=np.array([0.3, 0.05]),
+        contribution_matrix=np.array([[0.4, 0.1, -0.3], [-0.1, -0.2, 0.05]]),
+        feature_names=["complaints_open", "region", "monthly_margin"],
+        card=_card(0.1),
+    )
+    config = ServingConfig(top_reasons=2, tier_cutoffs=CUTOFFS)
+    scores = score_features(features, model, config, TWO_MONTHS, scored_at="T")
+    assert scores["churn_index"].tolist() == [300, 50]
+    assert scores["risk_tier"].tolist() == ["critical", "low"]
+    # horizon of round(30.44) = 30 days: r = (1 - p)^(30.4375 / 30)
+    retention = (1 - np.array([0.3, 0.05])) ** (DAYS_PER_MONTH / 30)
+    np.testing.assert_allclose(scores["customer_value"], [100, 200] * (1 + retention))
+    np.testing.assert_allclose(scores["value_at_risk"], [0.3, 0.05] * scores["customer_value"])
+    assert scores["reason_1_feature"].tolist() == ["complaints_open", "monthly_margin"]
+    assert scores["reason_1_text"].tolist() == ["3 complaints open", "Margin 200 per month"]
+    assert scores["reason_2_feature"].iloc[0] == "region"
+    assert pd.isna(scores["reason_2_feature"].iloc[1])  # only one positive contribution
+    assert scores["reasons"].tolist() == ["3 complaints open; Region north", "Margin 200 per month"]
+    assert scores["model_version"].tolist() == ["7", "7"]
+    assert list(scores.columns[:4]) == ["customer_id", "region", "segment", "churn_probability"]
+
+
+def test_segment_churn_index_plain_and_value_weighted():
+    scores = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            "region": ["x", "x", "x", "y", "y"],
+            "churn_probability": [0.1, 0.3, 0.2, 0.05, 0.15],
+            "customer_value": [300.0, 100.0, -50.0, 0.0, np.nan],
+        }
+    ).assign(value_at_risk=lambda f: f["churn_probability"] * f["customer_value"])
+    table = segment_churn_index(scores, "region", reference_churn_rate=0.1)
+    x, y = table.to_dict("records")
+    assert (x["group"], x["customers"]) == ("x", 3)
+    assert x["mean_churn_probability"] == pytest.approx(0.2)
+    assert x["churn_index"] == 200
+    # weights 300, 100, 0 (negative value): (0.1*300 + 0.3*100) / 400 = 0.15 -> 150
+    assert x["value_weighted_churn_index"] == 150
+    assert x["customer_value"] == pytest.approx(350.0)
+    assert x["value_at_risk"] == pytest.approx(30 + 30 - 10)
+    assert y["churn_index"] == 100
+    assert pd.isna(y["value_weighted_churn_index"])  # nobody with value
+
+
+def test_segment_table_stacks_every_profile_column():
+    scores = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "region": ["x", "y"],
+            "segment": ["s", "s"],
+            "churn_probability": [0.1, 0.3],
+            "customer_value": [1.0, 1.0],
+            "value_at_risk": [0.1, 0.3],
+        }
+    )
+    table = segment_table(scores, reference_churn_rate=0.2)
+    assert table[["by", "group", "customers", "churn_index"]].values.tolist() == [
+        ["region", "x", 1, 50],
+        ["region", "y", 1, 150],
+        ["segment", "s", 2, 100],
+    ]

@@ -1,0 +1,433 @@
+"""End to end: a tiny trained world, batch scoring by CLI, the real server over HTTP, a Bento.
+
+One module fixture generates ~2,000 customers, trains a champion and runs `zerochurn
+score`; another starts `bentoml serve` on a free 127.0.0.1 port the way `zerochurn serve`
+does and kills its process group at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from zerochurn.cli import main
+from zerochurn.configs import Settings, load_settings
+from zerochurn.configs.settings import GenerateConfig
+from zerochurn.contract.validate import load_raw
+from zerochurn.serving.batch import AT_RISK_COLUMNS, scores_dir, snapshot_store
+from zerochurn.serving.commands import at_risk, import_model, score, serve, serve_command
+from zerochurn.serving.scoring import reason_columns, segment_churn_index
+from zerochurn.synthetic import generate_world, write_world
+from zerochurn.training.data import build_snapshots
+from zerochurn.training.registry import CHAMPION, ChampionRegistry
+from zerochurn.training.tracking import configure
+from zerochurn.training.train import train_and_register
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
+
+REPO = Path(__file__).resolve().parents[1]
+API_KEY = "test-key"
+MAX_BATCH = 20
+READY_SECONDS = 120
+REQUEST_SECONDS = 30
+SERVICE_ENV = {
+    "ZEROCHURN_API_KEYS": API_KEY,
+    "BENTOML_DO_NOT_TRACK": "true",
+}
+
+
+def _cli() -> typer.Typer:
+    """The serving commands on a local app, registered as zerochurn.cli will register them."""
+    app = typer.Typer()
+    app.callback()(main)
+    app.command()(score)
+    app.command("at-risk")(at_risk)
+    app.command()(serve)
+    app.command("import-model")(import_model)
+    return app
+
+
+def _invoke(settings: Settings, *args: str) -> str:
+    result = CliRunner().invoke(_cli(), ["--workspace", str(settings.workspace), *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Settings:
+    """A workspace with synthetic data, a champion and batch scores at the end of the data."""
+    workspace = tmp_path_factory.mktemp("serving")
+    settings = load_settings(
+        overrides={
+            "workspace": str(workspace),
+            "training.train_snapshots": 4,
+            "serving.max_batch": MAX_BATCH,
+        },
+        environ={},
+    )
+    world = generate_world(
+        GenerateConfig(customers=2000, months=13, seed=11), horizon_days=settings.churn.horizon_days
+    )
+    data_dir = write_world(world, settings.data_dir)
+    outcome = train_and_register(
+        build_snapshots(load_raw(data_dir), settings), settings, data_dir=data_dir
+    )
+    if outcome.champion is None:  # a tiny world may not beat the baseline: promote by hand
+        registry = ChampionRegistry(configure(settings), settings.mlflow.registered_model)
+        registry.promote(outcome.version, reason="test set-up")
+    _invoke(settings, "score")
+    return settings
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running service: its base URL, an authenticated client and its log file."""
+
+    url: str
+    client: httpx.Client
+    log: Path
+
+    def post(self, path: str, body: object = None, **kwargs) -> httpx.Response:
+        return self.client.post(path, json={} if body is None else body, **kwargs)
+
+
+@contextmanager
+def _start(argv: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[Server]:
+    """Start a server, wait for /readyz (with a deadline), yield it, kill its process group."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            argv, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            assert process.poll() is None, f"server exited:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"not ready:\n{log.read_text()[-3000:]}"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=REQUEST_SECONDS) as client:
+            yield Server(url, client, log)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(world, tmp_path_factory) -> Iterator[Server]:
+    port = _free_port()
+    settings = world.model_copy(update={"serving": world.serving.model_copy(update={"port": port})})
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
+    argv, env = serve_command(settings, environ | SERVICE_ENV)
+    assert argv[:4] == [sys.executable, "-m", "bentoml", "serve"]
+    assert argv[-4:] == ["--host", "127.0.0.1", "--port", str(port)]
+    with _start(argv, env, tmp_path_factory.mktemp("logs") / "server.log", port) as running:
+        yield running
+
+
+def _batch(world: Settings) -> pd.DataFrame:
+    (parquet,) = scores_dir(world).glob("scores_*.parquet")
+    return pd.read_parquet(parquet).set_index("customer_id")
+
+
+def _records(world: Settings, ids: list[str]) -> list[dict]:
+    """Feature records of `ids` from the snapshot, as a CRM would post them."""
+    features = snapshot_store(world).features(ids).set_index("customer_id").loc[ids]
+    return json.loads(features.drop(columns="as_of").reset_index().to_json(orient="records"))
+
+
+def _assert_matches_batch(items: list[dict], batch: pd.DataFrame) -> None:
+    for item in items:
+        row = batch.loc[item["customer_id"]]
+        assert item["churn_probability"] == row["churn_probability"]
+        assert item["churn_index"] == row["churn_index"]
+        assert item["risk_tier"] == row["risk_tier"]
+        assert item["customer_value"] == pytest.approx(row["customer_value"], rel=1e-12)
+        assert item["value_at_risk"] == pytest.approx(row["value_at_risk"], rel=1e-12)
+        texts = [row[reason_columns(rank)[1]] for rank in range(1, 4)]
+        assert [r["text"] for r in item["top_reasons"]] == [t for t in texts if pd.notna(t)]
+
+
+def test_batch_scores_every_active_customer(world):
+    batch = _batch(world)
+    csv = pd.read_csv(next(scores_dir(world).glob("scores_*.csv")))
+    info = snapshot_store(world).info()
+    assert len(batch) == len(csv) == info.customers > 1000
+    assert batch.index.is_unique
+    assert batch["churn_probability"].between(0, 1).all()
+    assert set(batch["risk_tier"]) <= {"low", "medium", "high", "critical"}
+    top = batch.sort_values("churn_index").iloc[-1]
+    assert top["reason_1_contribution"] > 0 and top["reasons"].startswith(top["reason_1_text"])
+
+
+def test_at_risk_cli_writes_the_retention_list(world, tmp_path):
+    out = tmp_path / "list.csv"
+    _invoke(world, "at-risk", "--top", "15", "--region", "north", "--out", str(out))
+    table = pd.read_csv(out)
+    assert list(table.columns) == list(AT_RISK_COLUMNS)
+    assert len(table) == 15 and set(table["region"]) == {"north"}
+    assert table["value_at_risk"].is_monotonic_decreasing
+    batch = _batch(world)
+    expected = batch[batch["region"] == "north"].nlargest(15, "value_at_risk")
+    assert table["value_at_risk"].tolist() == pytest.approx(expected["value_at_risk"].tolist())
+
+
+def test_serve_refuses_to_start_without_an_api_key(world, monkeypatch):
+    monkeypatch.delenv("ZEROCHURN_API_KEYS", raising=False)
+    result = CliRunner().invoke(_cli(), ["--workspace", str(world.workspace), "serve"])
+    assert result.exit_code == 2
+    assert "ZEROCHURN_API_KEYS" in result.output
+
+
+def test_probes_are_open_everything_else_needs_a_key(server):
+    assert httpx.get(f"{server.url}/readyz").status_code == 200
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_KEY}):
+        response = httpx.post(f"{server.url}/model_info", json={}, headers=headers)
+        assert response.status_code == 401
+        assert "Bearer" in response.json()["error"]
+    lower = httpx.post(
+        f"{server.url}/model_info", json={}, headers={"Authorization": f"bearer {API_KEY}"}
+    )
+    assert lower.status_code == 200
+
+
+def test_model_info_is_the_champion(world, server):
+    info = server.post("/model_info").json()
+    registry = ChampionRegistry(configure(world), world.mlflow.registered_model)
+    assert info["version"] == str(registry.version(CHAMPION).version)
+    assert (info["alias"], info["source"], info["horizon_days"]) == (CHAMPION, "mlflow", 90)
+    assert 0 < info["reference_churn_rate"] < 1
+    assert "test_roc_auc" in info["metrics"]
+
+
+def test_score_records_equals_batch_scores(world, server):
+    batch = _batch(world)
+    ids = batch.sort_values("value_at_risk").index[[0, 1, -2, -1]].tolist()
+    response = server.post("/score", {"records": _records(world, ids)})
+    assert response.status_code == 200, response.text
+    items = response.json()["scores"]
+    assert [item["customer_id"] for item in items] == ids
+    _assert_matches_batch(items, batch)
+    reason = items[-1]["top_reasons"][0]
+    assert reason["contribution"] > 0 and reason["feature"] in _records(world, ids[-1:])[0]
+
+
+def test_score_a_sparse_record(server):
+    body = {"records": [{"customer_id": "new", "region": "north", "monthly_margin": 250}]}
+    (item,) = server.post("/score", body).json()["scores"]
+    assert item["customer_id"] == "new" and 0 <= item["churn_probability"] <= 1
+    assert item["value_at_risk"] == pytest.approx(
+        item["churn_probability"] * item["customer_value"]
+    )
+    assert item["segment"] is None
+
+
+def test_score_customers_unknown_ids_get_their_own_error(world, server):
+    batch = _batch(world)
+    known = batch.index[:3].tolist()
+    body = {"customer_ids": [known[0], "NO-SUCH-ID", *known[1:]]}
+    response = server.post("/score_customers", body)
+    assert response.status_code == 200
+    answer = response.json()
+    assert [item["customer_id"] for item in answer["scores"]] == known
+    assert answer["errors"] == [
+        {
+            "customer_id": "NO-SUCH-ID",
+            "error": f"customer_id 'NO-SUCH-ID' is not in the feature snapshot of {answer['as_of']}",
+        }
+    ]
+    _assert_matches_batch(answer["scores"], batch)
+
+
+def test_at_risk_pages_filters_and_sorts(world, server):
+    batch = _batch(world)
+    first = server.post("/at_risk", {"limit": 5}).json()
+    second = server.post("/at_risk", {"limit": 5, "offset": 5}).json()
+    expected = batch["value_at_risk"].sort_values(ascending=False).head(10)
+    got = [c["value_at_risk"] for c in first["customers"] + second["customers"]]
+    assert got == pytest.approx(expected.tolist())
+    assert first["total"] == len(batch)
+    assert first["model_version"] == batch["model_version"].iloc[0]
+    by_risk = server.post(
+        "/at_risk", {"sort": "churn_probability", "segment": "hospital", "min_churn_index": 1}
+    ).json()
+    customers = by_risk["customers"]
+    assert customers and all(c["segment"] == "hospital" for c in customers)
+    assert [c["churn_probability"] for c in customers] == sorted(
+        (c["churn_probability"] for c in customers), reverse=True
+    )
+    _assert_matches_batch(customers, batch)
+    assert any(r["value"] is not None for c in customers for r in c["top_reasons"])
+    tier = server.post("/at_risk", {"tier": "low", "min_value": 1e12}).json()
+    assert tier["total"] == 0 and tier["customers"] == []
+
+
+def test_churn_index_by_region_matches_the_scores(world, server):
+    answer = server.post("/churn_index", {"by": "region"}).json()
+    batch = _batch(world).reset_index()
+    expected = segment_churn_index(batch, "region", answer["reference_churn_rate"])
+    assert [s["group"] for s in answer["segments"]] == expected["group"].tolist()
+    assert [s["churn_index"] for s in answer["segments"]] == expected["churn_index"].tolist()
+    weighted = [s["value_weighted_churn_index"] for s in answer["segments"]]
+    assert weighted == expected["value_weighted_churn_index"].tolist()
+
+
+BAD_REQUESTS = [
+    ("/score", '{"records": [{"customer_id": "a"}', "json_invalid", []),
+    (
+        "/score",
+        '{"records": [{"customer_id": "a", "tenure_days": "long"}]}',
+        "float_parsing",
+        ["records", 0, "tenure_days"],
+    ),
+    (
+        "/score",
+        '{"records": [{"customer_id": "a", "shoe_size": 42}]}',
+        "extra_forbidden",
+        ["records", 0, "shoe_size"],
+    ),
+    ("/score", '{"records": [{"customer_id": "a"}], "debug": true}', "extra_forbidden", ["debug"]),
+    ("/score", '{"records": [{"region": "north"}]}', "missing", ["records", 0, "customer_id"]),
+    ("/score", '{"records": []}', "too_short", ["records"]),
+    (
+        "/score",
+        json.dumps({"records": [{"customer_id": str(i)} for i in range(MAX_BATCH + 1)]}),
+        "too_long",
+        ["records"],
+    ),
+    ("/score", "[]", "model_type", []),
+    (
+        "/score_customers",
+        json.dumps({"customer_ids": ["x"] * (MAX_BATCH + 1)}),
+        "too_long",
+        ["customer_ids"],
+    ),
+    ("/score_customers", '{"customer_ids": [""]}', "string_too_short", ["customer_ids", 0]),
+    ("/score_customers", '{"customer_ids": "C1"}', "list_type", ["customer_ids"]),
+    ("/at_risk", '{"tier": "doomed"}', "literal_error", ["tier"]),
+    ("/at_risk", '{"limit": 0}', "greater_than", ["limit"]),
+    ("/at_risk", f'{{"limit": {MAX_BATCH + 1}}}', "less_than_equal", ["limit"]),
+    ("/at_risk", '{"offset": -1}', "greater_than_equal", ["offset"]),
+    ("/at_risk", '{"sort": "name"}', "literal_error", ["sort"]),
+    ("/churn_index", '{"by": "shoe_size"}', "literal_error", ["by"]),
+    ("/model_info", '{"verbose": 1}', "extra_forbidden", ["verbose"]),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "error", "loc"), BAD_REQUESTS)
+def test_bad_requests_get_400_naming_the_field(server, path, body, error, loc):
+    response = server.client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert {"type": error, "loc": loc} in [{"type": d["type"], "loc": d["loc"]} for d in detail]
+
+
+def test_wrong_method_and_path_are_4xx(server):
+    assert server.client.get("/score").status_code == 405
+    assert server.post("/nothing").status_code == 404
+
+
+def test_reload_moves_to_a_new_champion_while_serving(world, server):
+    registry = ChampionRegistry(configure(world), world.mlflow.registered_model)
+    old = registry.version(CHAMPION)
+    new = registry.register(old.source)  # the same model as a new version
+    registry.promote(new.version, reason="test: reload")
+    body = {"records": [{"customer_id": "x", "monthly_margin": 100.0}]}
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def keep_scoring() -> None:
+        with httpx.Client(base_url=server.url, headers=server.client.headers) as client:
+            while not done.is_set():
+                statuses.append(client.post("/score", json=body).status_code)
+
+    scorer = threading.Thread(target=keep_scoring)
+    scorer.start()
+    try:
+        answer = server.post("/reload").json()
+    finally:
+        done.set()
+        scorer.join()
+    assert (answer["previous_version"], answer["version"], answer["changed"]) == (
+        str(old.version),
+        str(new.version),
+        True,
+    )
+    assert statuses and set(statuses) == {200}
+    assert server.post("/model_info").json()["version"] == str(new.version)
+    assert server.post("/score", body).json()["scores"][0]["model_version"] == str(new.version)
+    assert server.post("/reload").json()["changed"] is False
+
+
+def test_bento_serves_from_the_model_store_without_mlflow(world, tmp_path_factory, monkeypatch):
+    home = world.workspace / "bentoml"
+    monkeypatch.setenv("BENTOML_HOME", str(home))
+    output = _invoke(world, "import-model")
+    assert "imported" in output
+    assert "already in the store" in _invoke(world, "import-model")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
+    env = (
+        base
+        | SERVICE_ENV
+        | {
+            "BENTOML_HOME": str(home),
+            "ZEROCHURN_SERVING__MODEL_SOURCE": "bentoml",
+            "ZEROCHURN_WORKSPACE": str(world.workspace),
+        }
+    )
+    build = subprocess.run(
+        [sys.executable, "-m", "bentoml", "build", str(REPO), "--output", "tag"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    tag = build.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    bento = (home / "bentos" / tag.replace(":", "/") / "bento.yaml").read_text()
+    assert world.serving.bento_model in bento
+    port = _free_port()
+    # no MLflow at all: the workspace is somewhere else, with no database
+    env |= {"ZEROCHURN_WORKSPACE": str(tmp_path_factory.mktemp("no-mlflow"))}
+    argv = [sys.executable, "-m", "bentoml", "serve", tag, "--host", "127.0.0.1"]
+    log = tmp_path_factory.mktemp("logs") / "bento.log"
+    with _start([*argv, "--port", str(port)], env, log, port) as bento_server:
+        info = bento_server.post("/model_info").json()
+        assert info["source"].startswith(f"bentoml:{world.serving.bento_model}:")
+        body = {"records": [{"customer_id": "x", "monthly_margin": 100.0}]}
+        assert bento_server.post("/score", body).status_code == 200
+        missing = bento_server.post("/at_risk")
+        assert missing.status_code == 404 and "zerochurn score" in missing.json()["error"]
