@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from zerochurn.cli_support import DataDirArgument, ground_truth, load_raw_or_exit
+from zerochurn.cli_support import DataDirArgument, load_raw_or_exit, train_with_progress
 from zerochurn.cli_support import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console, progress
@@ -188,9 +188,6 @@ def retrain(
     With --if-needed, first run the monitor (same DATA_DIR, --since and --as-of as
     `zerochurn monitor`) and train only when its policy says retrain.
     """
-    from zerochurn.training.data import build_snapshots
-    from zerochurn.training.train import train_and_register
-
     settings = ctx.obj.settings()
     from_data = data_dir is not None or as_of is not None
     _reject_since_with_data(since, from_data)
@@ -207,16 +204,7 @@ def retrain(
             return
         reasons = decision.reasons
     source = data_dir_of(settings, data_dir)
-    with progress("building monthly snapshots") as report:
-        snapshots = build_snapshots(raw, settings, progress=report)
-    with progress("training a challenger") as report:
-        outcome = train_and_register(
-            snapshots,
-            settings,
-            data_dir=source,
-            ground_truth=ground_truth(source),
-            progress=report,
-        )
+    outcome = train_with_progress(settings, raw, source, title="training a challenger")
     console.print("retrained because:")
     for reason in reasons:
         console.print(f"  - {reason}", highlight=False)

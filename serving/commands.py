@@ -5,13 +5,12 @@ zerochurn.cli registers them; heavy imports happen inside each command.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from zerochurn.cli_support import DataDirArgument, load_raw_or_exit
+from zerochurn.cli_support import AsOfOption, DataDirArgument, load_raw_or_exit
 from zerochurn.cli_support import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console
@@ -53,10 +52,7 @@ def serve_command(settings: Settings, environ: dict[str, str]) -> tuple[list[str
 def score(
     ctx: typer.Context,
     data_dir: DataDirArgument = None,
-    as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
-    ] = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Score every customer active at T with the champion; write scores and the snapshot."""
     import pandas as pd

@@ -6,18 +6,18 @@ command imports the stage it runs.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from zerochurn.cli_support import (
+    AsOfOption,
     DataDirArgument,
     Options,
-    ground_truth,
     load_raw_or_exit,
     print_problems,
+    train_with_progress,
 )
 from zerochurn.cli_support import data_dir as data_dir_of
 from zerochurn.configs import Settings
@@ -134,10 +134,7 @@ def validate(
 def features(
     ctx: typer.Context,
     data_dir: DataDirArgument = None,
-    as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
-    ] = None,
+    as_of: AsOfOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -171,25 +168,11 @@ def train(
     """Train LightGBM and the baseline out of time, log to MLflow, register, run the gate."""
     from dataclasses import asdict
 
-    from zerochurn.console import progress
     from zerochurn.io import write_json
-    from zerochurn.training.data import build_snapshots
-    from zerochurn.training.train import train_and_register
 
     settings = ctx.obj.settings()
     source = data_dir_of(settings, data_dir)
-    raw = load_raw_or_exit(source)
-    with progress("building monthly snapshots") as report:
-        snapshots = build_snapshots(raw, settings, progress=report)
-    with progress("training") as report:
-        outcome = train_and_register(
-            snapshots,
-            settings,
-            data_dir=source,
-            ground_truth=ground_truth(source),
-            tune_trials=tune,
-            progress=report,
-        )
+    outcome = train_with_progress(settings, load_raw_or_exit(source), source, tune_trials=tune)
     _print_outcome(outcome)
     summary = write_json(asdict(outcome), settings.workspace / "training" / "last_run.json")
     console.print(f"wrote {summary}")

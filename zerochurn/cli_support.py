@@ -6,6 +6,7 @@ helpers; zerochurn.cli registers them all on one app.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,10 @@ import typer
 from zerochurn.configs import ConfigError, Settings, load_settings
 from zerochurn.console import console
 
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
+]
 DataDirArgument = Annotated[
     Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
 ]
@@ -67,3 +72,24 @@ def ground_truth(data_dir: Path):
 
     path = data_dir / GROUND_TRUTH_FILE
     return pd.read_parquet(path) if path.is_file() else None
+
+
+def train_with_progress(
+    settings: Settings, raw, source: Path, *, tune_trials: int = 0, title: str = "training"
+):
+    """Build the monthly snapshots, then train, register and gate a model, showing progress."""
+    from zerochurn.console import progress
+    from zerochurn.training.data import build_snapshots
+    from zerochurn.training.train import train_and_register
+
+    with progress("building monthly snapshots") as report:
+        snapshots = build_snapshots(raw, settings, progress=report)
+    with progress(title) as report:
+        return train_and_register(
+            snapshots,
+            settings,
+            data_dir=source,
+            ground_truth=ground_truth(source),
+            tune_trials=tune_trials,
+            progress=report,
+        )
