@@ -18,10 +18,11 @@ ISO-8601 strings named in "dates". docs/monitoring.md describes the format.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import numpy as np
 import pandas as pd
 
 from zerochurn.monitoring.journal import append_record, read_records
@@ -42,6 +43,11 @@ Source = Literal["service", "batch"]
 """Who scored: the online service or the batch scoring job."""
 
 TimeLike = pd.Timestamp | dt.datetime | dt.date | str
+
+
+LOGGED_OUTPUTS = ("churn_probability", "churn_index", "risk_tier", "value_at_risk")
+"""Score outputs logged beside the features. The score's customer_value is left out: the
+feature of that name (value at the segment's retention) is logged and would clash."""
 
 
 def log_directory(workspace: Path) -> Path:
@@ -180,3 +186,32 @@ def read(
         )
     combined = pd.concat(frames, ignore_index=True)
     return combined.sort_values(SCORED_AT, kind="stable", ignore_index=True)
+
+
+def append_scores(
+    features: pd.DataFrame,
+    outputs: Mapping[str, Any],
+    workspace: Path,
+    *,
+    model_version: str,
+    source: Source,
+    scored_at: TimeLike | None = None,
+) -> Path:
+    """Log scored rows: their feature rows plus the LOGGED_OUTPUTS of the same rows.
+
+    Parameters
+    ----------
+    features : (n, features) frame that was scored, with customer_id (and as_of when known)
+    outputs : the score columns, each (n,), e.g. a score frame or serving's column dict
+    workspace : the workspace whose prediction log receives the rows
+    """
+    frame = features.reset_index(drop=True).assign(
+        **{name: np.asarray(outputs[name]) for name in LOGGED_OUTPUTS if name in outputs}
+    )
+    return append(
+        frame,
+        log_directory(workspace),
+        model_version=model_version,
+        source=source,
+        scored_at=scored_at,
+    )

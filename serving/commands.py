@@ -59,6 +59,7 @@ def score(
     from rich.table import Table
 
     from zerochurn.console import progress
+    from zerochurn.monitoring.prediction_log import append_scores
     from zerochurn.serving.batch import now_utc, score_batch, write_batch
     from zerochurn.serving.model import ModelUnavailableError, load_from_mlflow
 
@@ -74,6 +75,15 @@ def score(
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
         report("writing scores")
         outputs = write_batch(result, model, settings)
+        report("appending to the prediction log")
+        append_scores(
+            result.features,
+            result.scores,
+            settings.workspace,
+            model_version=model.version,
+            source="batch",
+            scored_at=result.scored_at,
+        )
     table = Table(title=f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
     for column in ("risk tier", "customers", "value at risk"):
         table.add_column(column, justify="left" if column == "risk tier" else "right")

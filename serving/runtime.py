@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import Settings
+from zerochurn.monitoring.prediction_log import append_scores
 from zerochurn.serving.batch import now_utc, snapshot_store
 from zerochurn.serving.model import ModelUnavailableError, ScoringModel, load_scoring_model
 from zerochurn.serving.schemas import (
@@ -126,13 +127,23 @@ class ScoringRuntime:
         self._reloading = threading.Lock()
 
     def _score(self, features: pd.DataFrame) -> list[CustomerScore]:
+        """Score feature rows and log them to the prediction log before answering."""
         model = self.model  # one reference for the whole request, whatever reload does
+        scored_at = now_utc()
         scores = score_columns(
             features,
             model,
             self.settings.serving,
             self.settings.features.value_function,
-            scored_at=now_utc(),
+            scored_at=scored_at,
+        )
+        append_scores(
+            features,
+            scores,
+            self.settings.workspace,
+            model_version=model.version,
+            source="service",
+            scored_at=scored_at,
         )
         return customer_scores(scores, features, self.settings.serving.top_reasons)
 

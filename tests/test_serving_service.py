@@ -30,6 +30,7 @@ from zerochurn.cli import main
 from zerochurn.configs import Settings, load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
+from zerochurn.monitoring import prediction_log
 from zerochurn.serving.batch import AT_RISK_COLUMNS, scores_dir, snapshot_store
 from zerochurn.serving.commands import at_risk, import_model, score, serve, serve_command
 from zerochurn.serving.scoring import reason_columns, segment_churn_index
@@ -189,6 +190,10 @@ def test_batch_scores_every_active_customer(world):
     assert set(batch["risk_tier"]) <= {"low", "medium", "high", "critical"}
     top = batch.sort_values("churn_index").iloc[-1]
     assert top["reason_1_contribution"] > 0 and top["reasons"].startswith(top["reason_1_text"])
+    logged = prediction_log.read(prediction_log.log_directory(world.workspace))
+    batch_rows = logged[logged["source"] == "batch"]
+    assert len(batch_rows) == len(batch)
+    assert {"as_of", "churn_probability", "value_at_risk", "recency_days"} <= set(batch_rows)
 
 
 def test_at_risk_cli_writes_the_retention_list(world, tmp_path):
@@ -242,6 +247,11 @@ def test_score_records_equals_batch_scores(world, server):
     _assert_matches_batch(items, batch)
     reason = items[-1]["top_reasons"][0]
     assert reason["contribution"] > 0 and reason["feature"] in _records(world, ids[-1:])[0]
+    logged = prediction_log.read(prediction_log.log_directory(world.workspace))
+    service_rows = logged[logged["source"] == "service"]
+    assert set(ids) <= set(service_rows["customer_id"])
+    row = service_rows[service_rows["customer_id"] == ids[-1]].iloc[-1]
+    assert row["churn_probability"] == batch.loc[ids[-1], "churn_probability"]
 
 
 def test_score_a_sparse_record(server):
