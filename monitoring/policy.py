@@ -64,28 +64,33 @@ def _prediction_drift(prediction: ColumnDrift) -> Check:
     return Check("prediction_drift", prediction.drifted, reason)
 
 
-def _performance(auc: float | None, test_auc: float, config: MonitoringConfig) -> Check:
-    if auc is None:
-        return Check("performance", False, "ROC-AUC not judged: too few labelled churners yet")
-    drop = test_auc - auc
-    fired = drop >= config.auc_drop
+def _worsening(
+    name: str,
+    metric: str,
+    current: float | None,
+    at_test: float,
+    lower_is_worse: bool,
+    limit: float,
+) -> Check:
+    """Fire when a delayed-label metric got worse than at test time by at least `limit`."""
+    if current is None:
+        return Check(name, False, f"{metric} not judged: too few labelled churners yet")
+    change = at_test - current if lower_is_worse else current - at_test
+    fired = change >= limit
+    word = "drop" if lower_is_worse else "rise"
     reason = (
-        f"ROC-AUC {auc:.4f} vs {test_auc:.4f} at test: drop {drop:+.4f} "
-        f"{'>=' if fired else '<'} {config.auc_drop}"
+        f"{metric} {current:.4f} vs {at_test:.4f} at test: {word} {change:+.4f} "
+        f"{'>=' if fired else '<'} {limit}"
     )
-    return Check("performance", fired, reason)
+    return Check(name, fired, reason)
+
+
+def _performance(auc: float | None, test_auc: float, config: MonitoringConfig) -> Check:
+    return _worsening("performance", "ROC-AUC", auc, test_auc, True, config.auc_drop)
 
 
 def _calibration(ece: float | None, test_ece: float, config: MonitoringConfig) -> Check:
-    if ece is None:
-        return Check("calibration", False, "ECE not judged: too few labelled churners yet")
-    rise = ece - test_ece
-    fired = rise >= config.ece_rise
-    reason = (
-        f"ECE {ece:.4f} vs {test_ece:.4f} at test: rise {rise:+.4f} "
-        f"{'>=' if fired else '<'} {config.ece_rise}"
-    )
-    return Check("calibration", fired, reason)
+    return _worsening("calibration", "ECE", ece, test_ece, False, config.ece_rise)
 
 
 def _age(model_age_days: float, config: MonitoringConfig) -> Check:
