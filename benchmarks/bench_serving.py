@@ -1,6 +1,6 @@
 """Benchmark the scoring service over HTTP on 127.0.0.1: one customer, and 1,000, per request.
 
-Run: .venv/bin/python benchmarks/bench_serving.py [--sizes 1 1000] [--repeats 3]
+Run: .venv/bin/python benchmarks/bench_serving.py [--sizes 1 100 1000] [--repeats 3]
 Setup (untimed, cached in benchmarks/.out/serving_world): a 24-month world of 10,000
 customers, a trained champion and the feature rows at the end of the data. Each child
 starts the real server (`zerochurn serve`'s command line) and posts the same request
@@ -41,8 +41,8 @@ from zerochurn.training.train import train_and_register
 WORLD_DIR = Path(__file__).resolve().parent / ".out" / "serving_world"
 CUSTOMERS = 10_000
 MONTHS = 24
-SIZES = [1, 1000]
-REQUESTS = {1: 1000, 1000: 60}
+SIZES = [1, 100, 1000]
+REQUESTS = {1: 1000, 100: 200, 1000: 60}
 WARMUP = 20
 READY_SECONDS = 120
 API_KEY = "bench"

@@ -8,7 +8,6 @@ from pathlib import Path
 from harness import RESULTS_DIR
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-HIDDEN = {"repeats"}
 
 INTRO = """# Benchmarks
 
@@ -33,10 +32,8 @@ def render(results: list[dict]) -> str:
     parts = [INTRO]
     for result in results:
         machine = ", ".join(f"{k} {v}" for k, v in result["machine"].items())
-        columns = [key for key in result["rows"][0] if key not in HIDDEN]
-        parts.append(
-            f"## {result['name']}\n\nMachine: {machine}; repeats {result['rows'][0].get('repeats')}.\n"
-        )
+        columns = list(result["rows"][0])
+        parts.append(f"## {result['name']}\n\nMachine: {machine}.\n")
         parts.append("| " + " | ".join(columns) + " |")
         parts.append("|" + "---|" * len(columns))
         for row in result["rows"]:
