@@ -66,7 +66,8 @@ class ChurnConfig(_Frozen):
     definition: Literal["cancellation", "inactivity"] = Field(
         "cancellation",
         description="cancellation: cancel_date within the horizon after T; "
-        "inactivity: no transaction within inactivity_days after T.",
+        "inactivity: a customer also leaves after inactivity_days without a transaction; "
+        "churned = gone by T + horizon_days.",
     )
     horizon_days: int = Field(90, gt=0, description="Days after the as-of date a churn counts.")
     inactivity_days: int = Field(
