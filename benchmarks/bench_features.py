@@ -2,12 +2,13 @@
 
 Run: .venv/bin/python benchmarks/bench_features.py [--sizes 10000 100000] [--repeats 3]
 Setup (untimed): generate the synthetic world, write it and load it through the data
-contract (zerochurn.contract.validate.load_raw), as scoring does.
+contract (zerochurn.contract.validate.load_raw), as scoring does; the load is measured on
+its own (load_seconds, load_peak_rss_mb) but is not part of `seconds`.
 Timed: build_features at the last month start of the data (raw.end for the generator's
-whole months, so all 24 months lie before T), which is what scoring does. Besides the harness's whole-process peak_rss_mb (which includes
-the generator), reports the resident-memory high-water mark of the timed step alone
-(Linux: /proc/self/clear_refs), the input tables' size and the rows per table; results
-land in benchmarks/results/features.json.
+whole months, so all 24 months lie before T), which is what scoring does. Besides the
+harness's peak_rss_mb, reports the resident-memory high-water mark of the timed step alone
+(Linux: /proc/self/clear_refs resets it, so peak_rss_mb is the same figure), the input
+tables' size and the rows per table; results land in benchmarks/results/features.json.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 from harness import main
 
 from zerochurn.configs.settings import ChurnConfig, FeatureConfig, GenerateConfig
@@ -48,7 +50,7 @@ def _release_free_memory() -> None:
 
 def _size_mb(raw: RawData) -> float:
     """Memory the raw tables hold, strings included."""
-    tables = [table for table in vars(raw).values() if table is not None]
+    tables = [table for table in vars(raw).values() if isinstance(table, pd.DataFrame)]
     return float(sum(table.memory_usage(deep=True).sum() for table in tables)) / 2**20
 
 
@@ -60,7 +62,12 @@ def measure_once(customers: int) -> dict:
         world = generate_world(config, horizon_days=churn.horizon_days)
         data_dir = write_world(world, Path(tmp) / "data")
         del world
+        _release_free_memory()
+        (PROC_SELF / "clear_refs").write_text(RESET_PEAK_RSS)
+        started = time.perf_counter()
         raw = load_raw(data_dir)
+        load_seconds = time.perf_counter() - started
+        load_peak_mb = _status_mb("VmHWM")
     as_of = monthly_as_of_dates(raw)[-1]
     _release_free_memory()
     input_mb = _size_mb(raw)
@@ -84,6 +91,8 @@ def measure_once(customers: int) -> dict:
         "features_peak_rss_mb": peak_mb,
         "features_extra_mb": peak_mb - before_mb,
         "customers_per_second": len(features) / seconds,
+        "load_seconds": load_seconds,
+        "load_peak_rss_mb": load_peak_mb,
     }
 
 

@@ -212,6 +212,41 @@ class TrainingConfig(_Frozen):
     gate: GateConfig = GateConfig()
 
 
+class TableConfig(_Frozen):
+    """Training and scoring on a flat customer table (one row per customer, no time axis)."""
+
+    id_column: str = Field("customer_id", min_length=1, description="Column of customer ids.")
+    target_column: str = Field(
+        "churned", min_length=1, description="Column of churn labels (yes/no, 1/0, ...)."
+    )
+    exclude: tuple[str, ...] = Field((), description="Columns never used as features.")
+    margin_column: str | None = Field(
+        None,
+        description="Column of each customer's monthly margin (or revenue): scores then carry "
+        "customer_value and value_at_risk. Set churn.horizon_days to the label's window.",
+    )
+    test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Share of rows held out for the test (stratified)."
+    )
+    calibration_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Share of the remaining rows used only to calibrate."
+    )
+    id_unique_share: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        description="A text column with at least this share of distinct values looks like an id "
+        "and is not used.",
+    )
+    leakage_auc: float = Field(
+        0.98,
+        gt=0.5,
+        le=1,
+        description="A column that alone ranks churners with at least this AUC is reported as "
+        "possible leakage.",
+    )
+
+
 class ServingConfig(_Frozen):
     """The scoring service, batch scores and at-risk lists."""
 
@@ -412,6 +447,79 @@ class RunConfig(_Frozen):
     at_risk_top: int = Field(1000, gt=0, description="Customers in the at-risk list.")
 
 
+class CostConfig(_Frozen):
+    """Costs that set the decision threshold and savings reports (training/costs.py).
+
+    Each cost is a number (the same amount of money for every customer) or the name of a
+    column of the scored table holding each customer's amount. Leave both None to skip
+    the cost report; give both or neither.
+    """
+
+    missed_churner: float | str | None = Field(
+        None,
+        description="Money lost when a churner is not contacted, e.g. 'customer_value'; "
+        "None: no cost report.",
+    )
+    retention_offer: float | str | None = Field(
+        None,
+        description="Money a retention offer costs, paid for every contacted customer "
+        "(needless when the customer would have stayed); None: no cost report.",
+    )
+    offer_success_rate: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Chance an offer keeps a would-be churner; 1.0 when missed_churner already "
+        "nets out how often offers work.",
+    )
+    top_k: tuple[int, ...] = Field(
+        (100, 1000), description="Numbers of top-risk customers whose savings are reported."
+    )
+    top_shares: tuple[float, ...] = Field(
+        (0.05, 0.1), description="Shares of top-risk customers whose savings are reported."
+    )
+
+    @field_validator("missed_churner", "retention_offer", mode="before")
+    @classmethod
+    def _amount_or_column(cls, value: object) -> object:
+        if isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+            raise ValueError(f"expected an amount >= 0 or a column name, got {value!r}")
+        if isinstance(value, int | float) and not 0 <= value < float("inf"):
+            raise ValueError(f"expected an amount >= 0 or a column name, got {value}")
+        return value
+
+    @field_validator("top_k")
+    @classmethod
+    def _positive_counts(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(k <= 0 for k in value):
+            raise ValueError(f"top_k must be > 0, got {list(value)}")
+        return value
+
+    @field_validator("top_shares")
+    @classmethod
+    def _shares(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < share <= 1 for share in value):
+            raise ValueError(f"top_shares must lie in (0, 1], got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> CostConfig:
+        if (self.missed_churner is None) != (self.retention_offer is None):
+            raise ValueError("missed_churner and retention_offer must be given together")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """Whether costs are given, so savings are reported."""
+        return self.missed_churner is not None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the costs are read from (never model features of a flat table)."""
+        values = (self.missed_churner, self.retention_offer)
+        return tuple(dict.fromkeys(value for value in values if isinstance(value, str)))
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -424,10 +532,12 @@ class Settings(_Frozen):
     features: FeatureConfig = FeatureConfig()
     mlflow: MlflowConfig = MlflowConfig()
     training: TrainingConfig = TrainingConfig()
+    table: TableConfig = TableConfig()
     serving: ServingConfig = ServingConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     run: RunConfig = RunConfig()
     reports: ReportsConfig = ReportsConfig()
+    costs: CostConfig = CostConfig()
 
     @property
     def data_dir(self) -> Path:

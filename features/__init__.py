@@ -12,6 +12,7 @@ from zerochurn.features.build import (
 )
 from zerochurn.features.catalog import (
     Feature,
+    column_spec,
     feature_catalog,
     feature_columns,
     feature_roles,
@@ -27,6 +28,7 @@ __all__ = [
     "build_features",
     "build_labels",
     "build_training_frame",
+    "column_spec",
     "customer_value",
     "feature_catalog",
     "feature_columns",

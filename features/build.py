@@ -21,7 +21,7 @@ from zerochurn.features.population import (
     label_window_days,
     profile_features,
 )
-from zerochurn.features.retention import segment_monthly_retention
+from zerochurn.features.retention import customer_monthly_retention, segment_monthly_retention
 from zerochurn.features.satisfaction import satisfaction_features
 from zerochurn.features.value import value_features
 
@@ -31,6 +31,27 @@ TIMESTAMP_UNIT = "us"
 
 DEFAULT_MIN_HISTORY_MONTHS = 6
 """Months of data before the first as-of date: enough for the revenue trend's two windows."""
+
+
+class ChurnDefinitionError(ValueError):
+    """The data cannot be labelled under the configured churn definition."""
+
+
+def check_churn_definition(raw: RawData, churn: ChurnConfig) -> None:
+    """Refuse labels that would all be 0: cancellation churn on customers without cancel dates.
+
+    Customers derived from a transaction log (RawData.customers_derived) have no
+    cancel_date, so only the inactivity definition can see them leave. Every stage that
+    labels raw data (build_labels, build_training_frame, the churn report) checks here.
+    """
+    if raw.customers_derived and churn.definition == "cancellation":
+        raise ChurnDefinitionError(
+            "churn.definition is 'cancellation', but the data has no customers table: its "
+            "customers were derived from the transactions and have no cancel_date, so no one "
+            "would ever churn. Use --churn inactivity --inactivity-days N "
+            "(--set churn.definition=inactivity --set churn.inactivity_days=N): a customer "
+            "churns after N days without a transaction"
+        )
 
 
 def _timestamp(as_of: pd.Timestamp | str) -> pd.Timestamp:
@@ -63,7 +84,7 @@ def _features(
             population,
             as_of=as_of,
             config=config,
-            monthly_retention=population["segment"].map(retention).to_numpy(dtype=float),
+            monthly_retention=customer_monthly_retention(population, retention),
         ),
     ]
     if raw.surveys is not None:
@@ -94,8 +115,10 @@ def build_labels(raw: RawData, as_of: pd.Timestamp | str, churn: ChurnConfig) ->
     """Churn labels at `as_of`: customer_id, as_of, churned ("boolean", <NA> past raw.end).
 
     Same rows as build_features. churned: the customer has left by as_of + horizon_days
-    under churn.definition (population.churn_labels).
+    under churn.definition (population.churn_labels). Raises ChurnDefinitionError when
+    raw cannot be labelled under churn.definition (check_churn_definition).
     """
+    check_churn_definition(raw, churn)
     as_of = _timestamp(as_of)
     history = customer_history(raw.customers, raw.transactions, as_of=as_of, churn=churn)
     population = active_population(history)
@@ -117,7 +140,9 @@ def build_training_frame(
     Columns: those of build_features, then churned. Rows whose label window passes
     raw.end keep churned = <NA>; filter with `frame["churned"].notna()` to train.
     `progress` is called with a short message, e.g. "2024-03-01 (1 of 12)", after each date.
+    Raises ChurnDefinitionError as build_labels does.
     """
+    check_churn_definition(raw, churn)
     dates = list(as_of_dates)
     frames = []
     for number, date in enumerate(dates, start=1):

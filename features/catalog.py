@@ -21,7 +21,8 @@ from zerochurn.contract.schema import SURVEY_DIMENSIONS
 from zerochurn.features.retention import RETENTION_LOOKBACK_MONTHS
 from zerochurn.features.value import ACTIVITY_MONTHS, TREND_MONTHS
 
-Group = Literal["profile", "value", "satisfaction", "complaints"]
+Group = Literal["profile", "value", "satisfaction", "complaints", "table"]
+"""Feature groups; "table" is a column of a flat customer table (table_column_spec)."""
 Kind = Literal["numeric", "categorical"]
 
 NEVER_SURVEYED = "Never surveyed"
@@ -380,6 +381,31 @@ def feature_spec(name: str) -> Feature:
         if spec is not None:
             return spec
     raise KeyError(f"{name!r} is not a feature column: see features/catalog.py")
+
+
+def table_column_spec(name: str, kind: Kind) -> Feature:
+    """The entry of a flat customer table's own column, which the catalog cannot know.
+
+    Its reason reads "<column>: <value>", numbers to six significant digits.
+    """
+    value = "{value:,.6g}" if kind == "numeric" else "{value}"
+    return Feature(
+        name,
+        "table",
+        f"Column {name} of the customer table.",
+        "",
+        kind,
+        f"{name}: {value}",
+        f"{name}: not known",
+    )
+
+
+def column_spec(name: str, kind: Kind = "numeric") -> Feature:
+    """The catalog entry of `name`, or for a flat table's own column its generic entry."""
+    try:
+        return feature_spec(name)
+    except KeyError:
+        return table_column_spec(name, kind)
 
 
 def is_feature(name: str) -> bool:

@@ -73,8 +73,17 @@ def active_population(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def profile_features(population: pd.DataFrame) -> pd.DataFrame:
-    """The categorical profile columns (PROFILE_COLUMNS) the customers table has, as given."""
-    return population[[column for column in PROFILE_COLUMNS if column in population]]
+    """The categorical profile columns (PROFILE_COLUMNS) the customers table has, as text.
+
+    A loaded customers table holds them as pandas categoricals, which become `str` here
+    (NaN where missing); other dtypes are kept as given. So the feature table is the same
+    for loaded data and plain text, and frames of several as-of dates stack cleanly.
+    """
+    profile = population[[column for column in PROFILE_COLUMNS if column in population]]
+    categorical = [
+        column for column in profile if isinstance(profile[column].dtype, pd.CategoricalDtype)
+    ]
+    return profile.astype(dict.fromkeys(categorical, "str"))
 
 
 def churn_labels(

@@ -25,7 +25,7 @@ from zerochurn.features import (
     LABEL_COLUMN,
     build_features,
     build_labels,
-    feature_spec,
+    column_spec,
     label_window_days,
     monthly_as_of_dates,
 )
@@ -262,10 +262,20 @@ def current_from_log(
     )
 
 
+def _dates(frame: pd.DataFrame) -> list[str]:
+    """The distinct as-of dates of `frame` as ISO days; none for flat-table rows."""
+    if "as_of" not in frame or frame.empty:
+        return []
+    return [f"{date:%Y-%m-%d}" for date in sorted(frame["as_of"].dropna().unique())]
+
+
 def _reference_rows(champion: Champion, snapshots: int | None) -> pd.DataFrame:
-    """The reference rows of the champion's latest `snapshots` training as-of dates."""
+    """The reference rows of the champion's latest `snapshots` training as-of dates.
+
+    A model trained on a flat table has no as-of dates: all its reference rows count.
+    """
     reference = champion.reference
-    if snapshots is None:
+    if snapshots is None or "as_of" not in reference:
         return reference
     latest = sorted(reference["as_of"].unique())[-snapshots:]
     return reference[reference["as_of"].isin(latest)]
@@ -322,7 +332,7 @@ def _data_drift_summary(ranked: list[ColumnDrift], config: MonitoringConfig) -> 
     drifted = [entry.column for entry in ranked if entry.drifted]
     groups: dict[str, dict[str, int]] = {}
     for entry in ranked:
-        counts = groups.setdefault(feature_spec(entry.column).group, {"features": 0, "drifted": 0})
+        counts = groups.setdefault(column_spec(entry.column).group, {"features": 0, "drifted": 0})
         counts["features"] += 1
         counts["drifted"] += int(entry.drifted)
     return {
@@ -332,7 +342,7 @@ def _data_drift_summary(ranked: list[ColumnDrift], config: MonitoringConfig) -> 
         "threshold": config.drift_share,
         "groups": groups,
         "columns": {
-            entry.column: {"group": feature_spec(entry.column).group} | _drift_entry(entry)
+            entry.column: {"group": column_spec(entry.column).group} | _drift_entry(entry)
             for entry in ranked
         },
     }
@@ -347,9 +357,7 @@ def _performance(
     figures: dict[str, Any] = {
         "rows": len(labelled),
         "churners": churners,
-        "as_of": [f"{date:%Y-%m-%d}" for date in sorted(labelled["as_of"].unique())]
-        if len(labelled)
-        else [],
+        "as_of": _dates(labelled),
         "test_roc_auc": champion.test_metrics["roc_auc"],
         "test_ece": champion.test_metrics["ece"],
     }
@@ -423,7 +431,7 @@ def check(champion: Champion, current: Current, settings: Settings, *, now: dt.d
         "current": current.description | {"rows": len(current.rows)},
         "reference": {
             "rows": len(reference),
-            "as_of": [f"{date:%Y-%m-%d}" for date in sorted(reference["as_of"].unique())],
+            "as_of": _dates(reference),
         },
         "data_drift": _data_drift_summary(ranked, config),
         "prediction_drift": _drift_entry(prediction)

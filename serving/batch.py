@@ -19,7 +19,12 @@ from zerochurn.contract.dataset import RawData
 from zerochurn.features import build_features
 from zerochurn.io import write_table
 from zerochurn.serving.model import ScoringModel
-from zerochurn.serving.scoring import PROFILE_COLUMNS, score_features, segment_churn_index
+from zerochurn.serving.scoring import (
+    PROFILE_COLUMNS,
+    SEGMENT_COLUMNS,
+    score_features,
+    segment_churn_index,
+)
 from zerochurn.serving.store import (
     SNAPSHOT_FILE,
     AtRiskQuery,
@@ -28,6 +33,7 @@ from zerochurn.serving.store import (
     SnapshotStore,
     write_snapshot,
 )
+from zerochurn.serving.table import require_kind
 
 DEFAULT_SCORES_DIR = "scores"
 """Folder of batch scores inside the workspace when ServingConfig.scores_dir is None."""
@@ -41,6 +47,8 @@ AT_RISK_COLUMNS = (
     "risk_tier",
     "customer_value",
     "value_at_risk",
+    "contact",
+    "expected_savings",
     "reasons",
 )
 """Columns of the retention team's at-risk list."""
@@ -83,12 +91,17 @@ class BatchOutputs:
 
 
 def segment_table(scores: pd.DataFrame, reference_churn_rate: float) -> pd.DataFrame:
-    """Segment churn index by every profile column the scores have, stacked; column `by`."""
+    """Segment churn index by every profile column the scores have, stacked; column `by`.
+
+    Without profile columns (customers derived from a transaction log) the table is empty.
+    """
     tables = [
         segment_churn_index(scores, column, reference_churn_rate).assign(by=column)
         for column in PROFILE_COLUMNS
         if column in scores
     ]
+    if not tables:
+        return pd.DataFrame(columns=[*SEGMENT_COLUMNS, "by"])
     return pd.concat(tables, ignore_index=True)
 
 
@@ -101,10 +114,15 @@ def score_batch(
     scored_at: str,
     progress: ProgressCallback | None = None,
 ) -> BatchResult:
-    """Build the features of every customer active at `as_of` and score them."""
+    """Build the features of every customer active at `as_of` and score them.
+
+    Who is active follows the churn definition the model was trained under.
+    """
+    require_kind(model, "contract", "score its table with `zerochurn score --table FILE`")
     report = progress or (lambda message: None)
     report("building features")
-    features = build_features(raw, as_of, settings.features, settings.churn)
+    churn = model.churn_config(settings.churn)
+    features = build_features(raw, as_of, settings.features, churn)
     report(f"scoring {len(features):,} customers")
     scores = score_features(
         features,
@@ -115,6 +133,22 @@ def score_batch(
     )
     segments = segment_table(scores, model.card.reference_churn_rate)
     return BatchResult(pd.Timestamp(as_of), scored_at, features, scores, segments)
+
+
+def score_table_batch(
+    rows: pd.DataFrame, model: ScoringModel, settings: Settings, *, scored_at: str
+) -> BatchResult:
+    """Score flat-table rows (serving.table.table_rows) as one batch dated by the scoring day.
+
+    A table has no as-of date: the day of scoring stands in for it, so the snapshot
+    store, the at-risk list and /score_customers work for a table model too.
+    """
+    scores = score_features(
+        rows, model, settings.serving, settings.features.value_function, scored_at=scored_at
+    )
+    segments = segment_table(scores, model.card.reference_churn_rate)
+    as_of = pd.Timestamp(scored_at).tz_convert(None).normalize()
+    return BatchResult(as_of, scored_at, rows, scores, segments)
 
 
 def write_batch(result: BatchResult, model: ScoringModel, settings: Settings) -> BatchOutputs:

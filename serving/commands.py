@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from zerochurn.cli_support import AsOfOption, DataDirArgument, load_raw_or_exit
+from zerochurn.cli_support import (
+    AsOfOption,
+    DataDirArgument,
+    load_raw_or_exit,
+    print_error,
+    print_problems,
+)
 from zerochurn.cli_support import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console
@@ -49,53 +55,136 @@ def serve_command(settings: Settings, environ: dict[str, str]) -> tuple[list[str
     return argv, env
 
 
-def score(
-    ctx: typer.Context,
-    data_dir: DataDirArgument = None,
-    as_of: AsOfOption = None,
-) -> None:
-    """Score every customer active at T with the champion; write scores and the snapshot."""
-    import pandas as pd
-    from rich.table import Table
-
-    from zerochurn.console import progress
-    from zerochurn.monitoring.prediction_log import append_scores
-    from zerochurn.serving.batch import now_utc, score_batch, write_batch
+def _champion_or_exit(settings: Settings):
+    """The MLflow champion as a ScoringModel, or exit 1 saying why there is none."""
     from zerochurn.serving.model import ModelUnavailableError, load_from_mlflow
 
-    settings = ctx.obj.settings()
-    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
-    when = pd.Timestamp(as_of) if as_of is not None else raw.end
     try:
-        model = load_from_mlflow(settings)
+        return load_from_mlflow(settings)
     except ModelUnavailableError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
-    with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
-        result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
-        report("writing scores")
-        outputs = write_batch(result, model, settings)
-        report("appending to the prediction log")
-        append_scores(
-            result.features,
-            result.scores,
-            settings.workspace,
-            model_version=model.version,
-            source="batch",
-            scored_at=result.scored_at,
-        )
-    table = Table(title=f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
+
+
+def _print_tiers(scores, title: str) -> None:
+    """Customers and value at risk per risk tier, largest value at risk first."""
+    from rich.table import Table
+
+    table = Table(title=title)
     for column in ("risk tier", "customers", "value at risk"):
         table.add_column(column, justify="left" if column == "risk tier" else "right")
-    tiers = result.scores.groupby("risk_tier")["value_at_risk"].agg(["size", "sum"])
+    tiers = scores.groupby("risk_tier")["value_at_risk"].agg(["size", "sum"])
     for tier, row in tiers.sort_values("sum", ascending=False).iterrows():
-        table.add_row(str(tier), f"{row['size']:,}", f"{row['sum']:,.0f}")
+        table.add_row(str(tier), f"{int(row['size']):,}", f"{row['sum']:,.0f}")
     console.print(table)
-    console.print(f"wrote {outputs.parquet} and {outputs.csv}")
+    if "contact" in scores:
+        contact = scores[scores["contact"]]
+        console.print(
+            f"worth a retention offer: {len(contact):,} customers, expected savings "
+            f"{contact['expected_savings'].sum():,.0f}"
+        )
+
+
+def _save_batch(result, model, settings: Settings):
+    """Write a batch's score files and snapshot store, then log its rows for monitoring."""
+    from zerochurn.monitoring.prediction_log import append_scores
+    from zerochurn.serving.batch import write_batch
+
+    outputs = write_batch(result, model, settings)
+    append_scores(
+        result.features,
+        result.scores,
+        settings.workspace,
+        model_version=model.version,
+        source="batch",
+        scored_at=result.scored_at,
+    )
+    return outputs
+
+
+def _print_outputs(outputs, extra: Path | None = None) -> None:
+    """Where batch scores went, and whether the snapshot store was refreshed."""
+    console.print(f"wrote {outputs.parquet} and {outputs.csv}" + (f" and {extra}" if extra else ""))
     if outputs.snapshot is None:
         console.print("[yellow]kept the snapshot store[/]: it holds a later date")
     else:
         console.print(f"refreshed the snapshot store {outputs.snapshot}")
+
+
+def score_table(settings: Settings, path: Path, out: Path | None) -> None:
+    """Score the rows of a flat customer table with a champion trained on such a table."""
+    from zerochurn.contract.table import read_frame
+    from zerochurn.contract.validate import DataValidationError
+    from zerochurn.features.table import TableValueError
+    from zerochurn.io import write_table
+    from zerochurn.serving.batch import now_utc, score_table_batch
+    from zerochurn.serving.table import ModelKindError, require_kind, table_rows
+
+    model = _champion_or_exit(settings)
+    try:
+        require_kind(model, "table", "score the raw tables with `zerochurn score DATA_DIR`")
+        frame = read_frame(path)
+        frame.index += 1  # errors name data rows as the contract does: 1 = first after the header
+        rows = table_rows(frame, model)
+    except DataValidationError as exc:
+        print_problems(path, exc.problems)
+        raise typer.Exit(1) from exc
+    except (ModelKindError, TableValueError) as exc:
+        print_error(f"{path}: {exc}")
+        raise typer.Exit(1) from exc
+    result = score_table_batch(rows, model, settings, scored_at=now_utc())
+    outputs = _save_batch(result, model, settings)
+    if out is not None:
+        write_table(result.scores, out)
+    _print_tiers(result.scores, f"{len(result.scores):,} customers of {path.name}")
+    _print_outputs(outputs, out)
+
+
+def score(
+    ctx: typer.Context,
+    data_dir: DataDirArgument = None,
+    as_of: AsOfOption = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            help="Score a flat customer table (CSV or Parquet) instead of the raw tables."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write the scores of --table to this CSV or Parquet file."),
+    ] = None,
+) -> None:
+    """Score every customer active at T with the champion; write scores and the snapshot.
+
+    With --table, score each row of a flat customer table shaped like the training table.
+    """
+    import pandas as pd
+
+    from zerochurn.console import progress
+    from zerochurn.serving.batch import now_utc, score_batch
+    from zerochurn.serving.table import ModelKindError, require_kind
+
+    settings = ctx.obj.settings()
+    if table is not None:
+        if data_dir is not None or as_of is not None:
+            raise typer.BadParameter("--table takes no DATA_DIR or --as-of", param_hint="--table")
+        score_table(settings, table, out)
+        return
+    model = _champion_or_exit(settings)
+    try:
+        require_kind(model, "contract", "score its table with `zerochurn score --table FILE`")
+    except ModelKindError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
+    when = pd.Timestamp(as_of) if as_of is not None else raw.end
+    with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
+        result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
+        report("writing scores and appending them to the prediction log")
+        outputs = _save_batch(result, model, settings)
+    _print_tiers(result.scores, f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
+    _print_outputs(outputs)
 
 
 def at_risk(

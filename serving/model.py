@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from zerochurn.configs.settings import Settings
+from zerochurn.configs.settings import ChurnConfig, Settings
 from zerochurn.serving.explain import TreeShapTables
 from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
 from zerochurn.training.registry import CHAMPION
@@ -70,6 +70,24 @@ class ScoringModel:
     def feature_names(self) -> list[str]:
         """Feature columns the model reads, in model order."""
         return self.model.feature_names_
+
+    def churn_config(self, configured: ChurnConfig) -> ChurnConfig:
+        """The churn definition the model was trained under, which decides who is scored.
+
+        Cards of models trained before inactivity_days was recorded keep the configured one.
+        """
+        card = self.card
+        return ChurnConfig(
+            definition=card.churn_definition,
+            horizon_days=card.horizon_days,
+            inactivity_days=card.inactivity_days or configured.inactivity_days,
+        )
+
+    @property
+    def feature_kinds(self) -> list[str]:
+        """ "numeric" or "categorical" per feature, in model order."""
+        categorical = set(self.model.categorical)
+        return ["categorical" if name in categorical else "numeric" for name in self.feature_names]
 
     def encode(self, features: pd.DataFrame) -> np.ndarray:
         """(n, features) float64 matrix of feature rows; missing optional columns become NaN."""

@@ -31,6 +31,7 @@ from zerochurn.serving.schemas import (
 )
 from zerochurn.serving.scoring import PROFILE_COLUMNS, reason_columns, score_columns
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
+from zerochurn.serving.table import require_kind, table_rows
 
 SETTINGS_ENV = "ZEROCHURN_SERVING_SETTINGS"
 """Environment variable with the full settings as JSON, set by `zerochurn serve`."""
@@ -45,6 +46,8 @@ SCORE_FIELDS = (
     "risk_tier",
     "customer_value",
     "value_at_risk",
+    "contact",
+    "expected_savings",
     "model_version",
     "scored_at",
 )
@@ -148,8 +151,14 @@ class ScoringRuntime:
         return customer_scores(scores, features, self.settings.serving.top_reasons)
 
     def score_records(self, records: Sequence[BaseModel]) -> ScoreResponse:
-        """Score posted feature records, in order."""
+        """Score posted feature records, in order (a champion of the raw tables only)."""
+        require_kind(self.model, "contract", "post its table rows to /score_rows")
         features = pd.DataFrame.from_records([record.model_dump() for record in records])
+        return ScoreResponse(scores=self._score(features))
+
+    def score_rows(self, rows: Sequence[Mapping[str, object]]) -> ScoreResponse:
+        """Score posted rows of a flat customer table, in order (serving/table.py)."""
+        features = table_rows(pd.DataFrame.from_records(list(rows)), self.model)
         return ScoreResponse(scores=self._score(features))
 
     def score_customers(self, customer_ids: Sequence[str]) -> ScoreCustomersResponse:

@@ -18,6 +18,8 @@ from zerochurn.serving.scoring import LOW_TIER, PROFILE_COLUMNS
 from zerochurn.serving.store import AtRiskSort
 
 CustomerId = Annotated[str, Field(min_length=1, description="The customer's id.")]
+TableValue = str | bool | Annotated[float, Field(allow_inf_nan=False)] | None
+"""A cell of a posted table row: text, a finite number, true/false or null."""
 
 
 class _Strict(BaseModel):
@@ -45,6 +47,12 @@ class CustomerScore(BaseModel):
     risk_tier: str = Field(description="Tier from ServingConfig.tier_cutoffs, 'low' below all.")
     customer_value: float | None = Field(description="Value at the customer's own risk (money).")
     value_at_risk: float | None = Field(description="churn_probability x customer_value (money).")
+    contact: bool | None = Field(
+        None, description="Worth a retention offer: probability >= the cost-based threshold."
+    )
+    expected_savings: float | None = Field(
+        None, description="Expected money saved by contacting this customer (with costs)."
+    )
     top_reasons: list[Reason]
     model_version: str
     scored_at: str
@@ -119,6 +127,11 @@ class ModelInfo(BaseModel):
     churn_definition: str
     train_as_of: list[str]
     test_as_of: list[str]
+    data_kind: str = Field("contract", description="contract (raw tables) or table (flat).")
+    id_column: str = Field("customer_id", description="Id column of posted table rows.")
+    decision_threshold: float | None = Field(
+        None, description="Contact customers at or above this probability (with costs)."
+    )
     metrics: dict[str, float] = Field(description="Out-of-time test metrics of the run.")
 
 
@@ -140,6 +153,7 @@ class RequestModels:
     """The request bodies under one configuration."""
 
     score: type[BaseModel]
+    score_rows: type[BaseModel]
     score_customers: type[BaseModel]
     at_risk: type[BaseModel]
     churn_index: type[BaseModel]
@@ -177,6 +191,13 @@ def request_models(settings: Settings) -> RequestModels:
         __doc__="Feature records of one or more customers.",
         records=(list[record], Field(**batch)),
     )
+    score_rows = create_model(
+        "ScoreRowsRequest",
+        __base__=_Strict,
+        __doc__="Rows shaped like the flat customer table the champion was trained on: its id "
+        "column and any of its columns (others, such as the churn label, are ignored).",
+        rows=(list[dict[str, TableValue]], Field(**batch)),
+    )
     score_customers = create_model(
         "ScoreCustomersRequest",
         __base__=_Strict,
@@ -202,4 +223,4 @@ def request_models(settings: Settings) -> RequestModels:
         __doc__="How to group customers.",
         by=(Literal[PROFILE_COLUMNS], "segment"),
     )
-    return RequestModels(score, score_customers, at_risk, churn_index)
+    return RequestModels(score, score_rows, score_customers, at_risk, churn_index)

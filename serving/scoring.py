@@ -22,17 +22,19 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
-from zerochurn.features.catalog import feature_spec
+from zerochurn.configs.settings import CostConfig, ServingConfig, ValueFunctionConfig
+from zerochurn.features.catalog import Kind, column_spec
+from zerochurn.features.table import to_numbers
 from zerochurn.features.value_function import customer_value, monthly_retention_from_churn
+from zerochurn.training.costs import scoring_savings
 
 if TYPE_CHECKING:
     from zerochurn.serving.model import ScoringModel
+    from zerochurn.training.pyfunc import ModelCard
 
 LOW_TIER = "low"
 AVERAGE_INDEX = 100
 """churn_index of a customer as risky as the average of the training population."""
-MARGIN_FEATURE = "monthly_margin"
 PROFILE_COLUMNS = ("region", "segment", "plan")
 """Customer attributes carried into score tables, for filters and segment reports."""
 REASON_SEPARATOR = "; "
@@ -121,13 +123,16 @@ def top_reasons(contributions: np.ndarray, k: int) -> TopReasons:
     return TopReasons(columns, values)
 
 
-def reason_texts(feature: str, values: Sequence[object]) -> list[str]:
+def reason_texts(feature: str, values: Sequence[object], kind: Kind = "numeric") -> list[str]:
     """`features.reason_text(feature, v)` for every v, looking the catalog entry up once.
 
     reason_text resolves the catalog entry on every call (10-20 us); a million customers
-    with three reasons each need that done per feature, not per value.
+    with three reasons each need that done per feature, not per value. A column the
+    catalog does not know (a flat table's own) reads "<column>: <value>" as `kind`.
     """
-    spec = feature_spec(feature)
+    spec = column_spec(feature, kind)
+    if spec.group == "table" and spec.kind == "numeric":  # a table's numbers may be text
+        values = to_numbers(pd.Series(values, dtype=object), feature).tolist()
     missing = pd.isna(pd.Series(values, dtype=object)).to_numpy()
     return [
         spec.missing if gone else spec.reason.format(value=value)
@@ -136,7 +141,7 @@ def reason_texts(feature: str, values: Sequence[object]) -> list[str]:
 
 
 def _reason_table(
-    features: pd.DataFrame, names: Sequence[str], reasons: TopReasons
+    features: pd.DataFrame, names: Sequence[str], kinds: Sequence[Kind], reasons: TopReasons
 ) -> dict[str, np.ndarray]:
     """Score-table columns of the reasons: feature name, text and contribution per rank."""
     n, k = reasons.columns.shape
@@ -148,7 +153,7 @@ def _reason_table(
             values = features[name].to_numpy(dtype=object)[rows].tolist()
         else:
             values = [None] * len(rows)
-        texts[rows, ranks] = reason_texts(name, values)
+        texts[rows, ranks] = reason_texts(name, values, kinds[column])
     feature_names = np.array([*names, None], dtype=object)[reasons.columns]  # -1 -> None
     table: dict[str, np.ndarray] = {}
     for rank in range(k):
@@ -159,6 +164,23 @@ def _reason_table(
     joined = [REASON_SEPARATOR.join(t for t in row if t is not None) for row in texts]
     table["reasons"] = np.array(joined, dtype=object)
     return table
+
+
+def decision_columns(
+    features: pd.DataFrame, probability: np.ndarray, card: ModelCard
+) -> dict[str, np.ndarray]:
+    """contact and expected_savings, for a model trained with costs (else no columns).
+
+    contact: churn_probability >= the card's decision threshold (training/costs.py picks
+    it); expected_savings: s x p x m - c in money under the training's costs, NaN where a
+    cost column of the features is unknown.
+    """
+    if card.decision_threshold is None or card.costs is None:
+        return {}
+    return {
+        "contact": probability >= card.decision_threshold,
+        "expected_savings": scoring_savings(probability, features, CostConfig(**card.costs)),
+    }
 
 
 def score_columns(
@@ -177,9 +199,10 @@ def score_columns(
     probability = model.probability(matrix)
     reasons = top_reasons(model.contributions(matrix), config.top_reasons)
     index = churn_index(probability, model.card.reference_churn_rate)
+    margin_column = model.card.margin_column
     margin = (
-        features[MARGIN_FEATURE].to_numpy(dtype=np.float64, na_value=np.nan)
-        if MARGIN_FEATURE in features
+        to_numbers(features[margin_column], margin_column)
+        if margin_column in features
         else np.full(len(features), np.nan)
     )
     value = risk_adjusted_value(
@@ -199,7 +222,8 @@ def score_columns(
         "risk_tier": risk_tier(index, config.tier_cutoffs),
         "customer_value": value,
         "value_at_risk": value_at_risk(probability, value),
-        **_reason_table(features, model.feature_names, reasons),
+        **decision_columns(features, probability, model.card),
+        **_reason_table(features, model.feature_names, model.feature_kinds, reasons),
         "model_version": np.full(n, model.version, dtype=object),
         "scored_at": np.full(n, scored_at, dtype=object),
     }
@@ -218,7 +242,7 @@ def score_features(
     features: customer_id and any of the model's feature columns (missing ones read as
     missing values). Returns customer_id, the profile columns present (region, segment,
     plan), churn_probability, churn_index, risk_tier, customer_value, value_at_risk,
-    reason_{i}_feature / _text / _contribution for i = 1..config.top_reasons, reasons
+    contact and expected_savings (only for a model trained with costs), reason_{i}_feature / _text / _contribution for i = 1..config.top_reasons, reasons
     (the texts joined), model_version and scored_at.
     """
     columns = score_columns(features, model, config, value_function, scored_at=scored_at)

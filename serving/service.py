@@ -20,6 +20,7 @@ import bentoml
 from starlette.responses import JSONResponse
 from threadpoolctl import threadpool_limits
 
+from zerochurn.features.table import TableValueError
 from zerochurn.serving.auth import BearerAuth, api_keys
 from zerochurn.serving.model import ModelUnavailableError, load_scoring_model
 from zerochurn.serving.runtime import ScoringRuntime, service_settings
@@ -34,10 +35,12 @@ from zerochurn.serving.schemas import (
     request_models,
 )
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
+from zerochurn.serving.table import ModelKindError
 
 SETTINGS = service_settings(os.environ)
 REQUESTS = request_models(SETTINGS)
 ScoreRequest = REQUESTS.score
+ScoreRowsRequest = REQUESTS.score_rows
 ScoreCustomersRequest = REQUESTS.score_customers
 AtRiskRequest = REQUESTS.at_risk
 ChurnIndexRequest = REQUESTS.churn_index
@@ -51,6 +54,8 @@ _openmp = threading.local()
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     SnapshotMissingError: HTTPStatus.NOT_FOUND,
     ModelUnavailableError: HTTPStatus.CONFLICT,
+    ModelKindError: HTTPStatus.CONFLICT,
+    TableValueError: HTTPStatus.BAD_REQUEST,
 }
 """Expected failures and their status; the body is {"error": message}."""
 
@@ -95,7 +100,13 @@ class ChurnService:
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Score one or more customers from their feature records."""
         _limit_openmp()
-        return self.runtime.score_records(request.records)
+        return _answer(self.runtime.score_records, request.records)
+
+    @bentoml.api
+    def score_rows(self, request: ScoreRowsRequest, /) -> ScoreResponse:
+        """Score rows of a flat customer table, for a champion trained on such a table."""
+        _limit_openmp()
+        return _answer(self.runtime.score_rows, request.rows)
 
     @bentoml.api
     def score_customers(self, request: ScoreCustomersRequest, /) -> ScoreCustomersResponse:

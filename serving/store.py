@@ -41,6 +41,8 @@ AT_RISK_FILTERS = {
     "min_churn_index": "churn_index >= ?",
 }
 """SQL condition of each at-risk filter; a filter left as None is not applied."""
+PROFILE_FILTERS = ("region", "segment")
+"""At-risk filters on a profile column, which scores of derived customers lack: none match."""
 
 
 class SnapshotMissingError(LookupError):
@@ -183,19 +185,27 @@ class SnapshotStore:
     def at_risk(self, query: AtRiskQuery) -> tuple[int, pd.DataFrame]:
         """How many customers match the filters, and the requested page of their scores.
 
-        Sorted by query.sort, largest first (unknown values last), then customer_id.
+        Sorted by query.sort, largest first (unknown values last), then by churn_probability
+        and customer_id. A filter on a profile column the scores lack (customers derived
+        from a transaction log have no region or segment) matches no customer.
         """
         conditions, params = [], []
+        absent: set[str] = set()
+        if any(getattr(query, name) is not None for name in PROFILE_FILTERS):
+            absent = set(PROFILE_FILTERS) - set(self._query("SELECT * FROM scores LIMIT 0"))
         for name, condition in AT_RISK_FILTERS.items():
             value = getattr(query, name)
-            if value is not None:
+            if value is not None and name in absent:
+                conditions.append("0")
+            elif value is not None:
                 conditions.append(condition)
                 params.append(value)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         total = int(self._query(f"SELECT COUNT(*) AS n FROM scores {where}", params)["n"].iloc[0])
         page = self._query(
             f"SELECT * FROM scores {where} "
-            f"ORDER BY {_quoted(query.sort)} DESC NULLS LAST, customer_id LIMIT ? OFFSET ?",
+            f"ORDER BY {_quoted(query.sort)} DESC NULLS LAST, churn_probability DESC, "
+            "customer_id LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         )
         return total, page

@@ -113,15 +113,15 @@ def test_valid_folder_loads_normalised(tmp_path: Path, tables: Callable[[], Tabl
     assert customers.dtypes.to_dict() == {
         "customer_id": "str",
         "signup_date": "datetime64[ns]",
-        "region": "str",
-        "segment": "str",
-        "plan": "str",
+        "region": "category",
+        "segment": "category",
+        "plan": "category",
         "cancel_date": "datetime64[ns]",
     }
     assert customers["plan"].isna().tolist() == [False, True, False]
     assert customers["cancel_date"].tolist()[1] == pd.Timestamp("2023-06-01")
     assert transactions.dtypes.to_dict() == {
-        "customer_id": "str",
+        "customer_id": "category",
         "date": "datetime64[ns]",
         "amount": "float64",
         "cost": "float64",
@@ -162,7 +162,52 @@ def test_unknown_columns_are_ignored_and_ids_are_text(tmp_path: Path):
     assert "note" not in raw.customers
     assert "extra" not in raw.transactions
     assert raw.transactions["customer_id"].tolist() == ["7", "2", "3", "7"]
-    assert raw.transactions["customer_id"].dtype == "str"
+    assert raw.transactions["customer_id"].cat.categories.tolist() == ["2", "3", "7"]
+    assert raw.transactions["customer_id"].cat.categories.dtype == "str"
+
+
+CATEGORICAL_COLUMNS = {
+    "customers": ["region", "segment", "plan"],
+    "transactions": ["customer_id"],
+    "surveys": ["customer_id", "item", "dimension"],
+    "complaints": ["customer_id", "channel", "category", "department"],
+}
+"""The columns RawData holds as categoricals: text, and the customer_id of event tables."""
+
+
+@pytest.mark.parametrize("tables", [valid_tables, typed_tables], ids=["text", "typed"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_text_and_event_ids_load_as_categoricals_of_sorted_text(
+    tmp_path: Path, tables: Callable[[], Tables], fmt: str
+):
+    given = tables()
+    raw = load_raw(write(tmp_path, given, fmt))
+    for name, columns in CATEGORICAL_COLUMNS.items():
+        frame = getattr(raw, name)
+        for column in columns:
+            values = frame[column]
+            assert isinstance(values.dtype, pd.CategoricalDtype), f"{name}.{column}"
+            categories = values.cat.categories
+            assert categories.dtype == "str"
+            assert categories.tolist() == sorted(given[name][column].dropna().unique())
+            pd.testing.assert_series_equal(values.astype("str"), given[name][column])
+    assert raw.customers["customer_id"].dtype == "str"
+    assert raw.complaints["complaint_id"].dtype == "str"
+
+
+def test_categorical_text_is_stripped_and_blanks_are_missing(tmp_path: Path):
+    tables = valid_tables()
+    tables["customers"] = tables["customers"].assign(
+        region=[" north", "south ", "north"], plan=["basic", "  ", "pro"]
+    )
+    tables["transactions"] = tables["transactions"].assign(customer_id=["007", " C2", "C3 ", "007"])
+    raw = load_raw(write(tmp_path, tables))
+    region = raw.customers["region"]
+    assert region.cat.categories.tolist() == ["north", "south"]
+    assert region.tolist() == ["north", "south", "north"]
+    assert raw.customers["plan"].isna().tolist() == [False, True, False]
+    assert raw.customers["plan"].cat.categories.tolist() == ["basic", "pro"]
+    assert raw.transactions["customer_id"].cat.categories.tolist() == ["007", "C2", "C3"]
 
 
 def test_survey_answers_may_come_as_score_column(tmp_path: Path):

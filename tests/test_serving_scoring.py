@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -125,6 +125,11 @@ class _StubModel:
     card: ModelCard
     version: str = "7"
 
+    @property
+    def feature_kinds(self) -> list[str]:
+        categorical = {"region", "Contract"}
+        return ["categorical" if n in categorical else "numeric" for n in self.feature_names]
+
     def encode(self, features: pd.DataFrame) -> np.ndarray:
         return np.zeros((len(features), len(self.feature_names)))
 
@@ -177,6 +182,45 @@ def test_score_features_puts_the_definitions_together():
     assert scores["reasons"].tolist() == ["3 complaints open; Region north", "Margin 200 per month"]
     assert scores["model_version"].tolist() == ["7", "7"]
     assert list(scores.columns[:4]) == ["customer_id", "region", "segment", "churn_probability"]
+
+
+def test_a_table_model_reads_its_margin_column_and_decides_with_costs():
+    """A flat-table card names the margin column; with costs, contact and expected savings."""
+    features = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "MonthlyCharges": ["100", " 200 ", ""],  # as a CSV extract holds them
+            "Contract": ["Month-to-month", "Two year", "One year"],
+            "ltv": [1000.0, 500.0, np.nan],
+        }
+    )
+    card = replace(
+        _card(0.1),
+        data_kind="table",
+        margin_column="MonthlyCharges",
+        decision_threshold=0.2,
+        costs={"missed_churner": "ltv", "retention_offer": 40, "offer_success_rate": 0.5},
+    )
+    model = _StubModel(
+        probabilities=np.array([0.3, 0.05, 0.5]),
+        contribution_matrix=np.array([[0.4, 0.1], [-0.1, 0.2], [0.3, -0.2]]),
+        feature_names=["Contract", "MonthlyCharges"],
+        card=card,
+    )
+    scores = score_features(
+        features, model, ServingConfig(top_reasons=2), TWO_MONTHS, scored_at="T"
+    )
+    retention = (1 - np.array([0.3, 0.05])) ** (DAYS_PER_MONTH / 30)
+    np.testing.assert_allclose(scores["customer_value"][:2], [100, 200] * (1 + retention))
+    assert pd.isna(scores["customer_value"][2])  # no margin known
+    assert scores["contact"].tolist() == [True, False, True]
+    # s * p * m - c = 0.5 * 0.3 * 1000 - 40 = 110; 0.5 * 0.05 * 500 - 40 = -27.5; m unknown
+    np.testing.assert_allclose(scores["expected_savings"], [110.0, -27.5, np.nan])
+    assert scores["reason_1_text"].tolist() == [
+        "Contract: Month-to-month",
+        "MonthlyCharges: 200",
+        "Contract: One year",
+    ]
 
 
 def test_segment_churn_index_plain_and_value_weighted():

@@ -82,10 +82,11 @@ def test_round_trip_keeps_values_and_missing(store):
     assert pd.isna(segments["value_weighted_churn_index"].iloc[1])
 
 
-def test_at_risk_sorts_largest_first_ties_by_id_unknown_last(store):
+def test_at_risk_sorts_largest_first_ties_by_risk_unknown_last(store):
     total, page = store.at_risk(AtRiskQuery(limit=10))
     assert total == 4
-    assert page["customer_id"].tolist() == ["a", "c", "b", "d"]
+    # a and c tie at 100 value at risk: the riskier c (0.2 against 0.1) comes first
+    assert page["customer_id"].tolist() == ["c", "a", "b", "d"]
     _, page = store.at_risk(AtRiskQuery(sort="churn_probability", limit=2, offset=1))
     assert page["customer_id"].tolist() == ["d", "c"]
 

@@ -1,8 +1,13 @@
-"""Labelled monthly snapshots for training, split out of time into train/calibration/test."""
+"""Labelled rows for training, split into train/calibration/test periods.
+
+Monthly snapshots of the raw tables are split out of time (`build_snapshots`); a flat
+customer table without a time axis is split at random, stratified (`table_snapshots`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -10,25 +15,46 @@ import pandas as pd
 from zerochurn.configs.settings import Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.contract.dataset import RawData
+from zerochurn.contract.table import ID, CustomerTable
 from zerochurn.features import build_training_frame, monthly_as_of_dates
 from zerochurn.features.catalog import feature_roles
 from zerochurn.features.population import label_window_days
-from zerochurn.training.split import OutOfTimeSplit, out_of_time_split
+from zerochurn.features.table import typed_table
+from zerochurn.training.columns import ColumnNote, choose_columns
+from zerochurn.training.split import (
+    OutOfTimeSplit,
+    RandomSplit,
+    out_of_time_split,
+    stratified_split,
+)
 
 LABEL = "churned"
 KEYS = ("customer_id", "as_of")
 
+DataKind = Literal["contract", "table"]
+"""contract: the raw tables of docs/data-contract.md; table: one flat customer table."""
+
 
 @dataclass(frozen=True)
 class Snapshots:
-    """Labelled feature rows of each out-of-time period, and the feature roles."""
+    """Labelled feature rows of each period, the feature roles and where the rows came from.
 
-    split: OutOfTimeSplit
+    Every frame has customer_id, the feature columns and LABEL (and as_of for snapshots).
+    For a flat table, id_column and target_column name the file's columns and notes say
+    which columns were left out or look leaky.
+    """
+
+    split: OutOfTimeSplit | RandomSplit
     train: pd.DataFrame
     calibration: pd.DataFrame
     test: pd.DataFrame
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    kind: DataKind = "contract"
+    id_column: str = ID
+    target_column: str | None = None
+    margin_column: str = "monthly_margin"
+    notes: tuple[ColumnNote, ...] = ()
 
     @property
     def features(self) -> list[str]:
@@ -67,4 +93,63 @@ def build_snapshots(
         test=period(split.test),
         numeric=tuple(numeric),
         categorical=tuple(categorical),
+    )
+
+
+def table_snapshots(table: CustomerTable, settings: Settings) -> Snapshots:
+    """Labelled rows of a flat customer table, split at random (stratified by the label).
+
+    Rows with an empty label are dropped; settings.table says which columns to exclude,
+    the split fractions and the id / leakage checks (training.columns.choose_columns).
+    Cost columns (settings.costs) are carried along for the savings report, never learnt.
+    Raises ValueError naming an excluded column the table lacks, or when no usable
+    feature column is left.
+    """
+    config = settings.table
+    named = {"table.exclude": config.exclude, "table.margin_column": (config.margin_column,)}
+    for setting, columns in named.items():
+        unknown = [column for column in columns if column and column not in table.columns]
+        if unknown:
+            raise ValueError(
+                f"{table.path.name}: {setting} names {unknown}, not in the table; "
+                f"the columns are {table.columns}"
+            )
+    labelled = table.labels.notna().to_numpy()
+    frame = table.frame[labelled].reset_index(drop=True)
+    labels = table.labels[labelled].to_numpy(dtype=np.int64)
+    costs = [column for column in settings.costs.columns if column in table.columns]
+    left_out = {*config.exclude, *costs}
+    candidates = [column for column in table.columns if column not in left_out]
+    choice = choose_columns(frame, labels, candidates, config)
+    roles = choice.roles
+    if not roles.numeric and not roles.categorical:
+        reasons = "; ".join(str(note) for note in choice.notes) or "no column besides id and label"
+        raise ValueError(f"{table.path.name} has no usable feature column: {reasons}")
+    notes = choice.notes
+    if not labelled.all():
+        blank = int((~labelled).sum())
+        message = f"{blank} rows without a label were not used"
+        notes += (ColumnNote(str(table.target_column), "warning", message),)
+    rows = typed_table(frame[[ID, *roles.numeric, *roles.categorical, *costs]], roles).assign(
+        **{LABEL: labels}
+    )
+    seed = settings.training.random_state
+    train, calibration, test = stratified_split(
+        labels,
+        test_fraction=config.test_fraction,
+        calibration_fraction=config.calibration_fraction,
+        seed=seed,
+    )
+    return Snapshots(
+        split=RandomSplit(len(train), len(calibration), len(test), seed),
+        train=rows.iloc[train].reset_index(drop=True),
+        calibration=rows.iloc[calibration].reset_index(drop=True),
+        test=rows.iloc[test].reset_index(drop=True),
+        numeric=roles.numeric,
+        categorical=roles.categorical,
+        kind="table",
+        id_column=table.id_column,
+        target_column=table.target_column,
+        margin_column=config.margin_column or "",
+        notes=notes,
     )

@@ -9,13 +9,17 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from zerochurn.features.table import to_categories, to_numbers
+
 
 class FeatureEncoder(TransformerMixin, BaseEstimator):
     """Fixed column order, numbers as float64, categories as integer codes.
 
     Categories are learned in `fit` (sorted); an unseen or missing category becomes
     NaN, which LightGBM routes like a missing value. Missing optional numeric columns
-    are NaN too, so a record without survey data still scores.
+    are NaN too, so a record without survey data still scores. Values are read as
+    features/table.py reads a flat table: numbers stored as text are numbers, blanks
+    are missing.
 
     Parameters
     ----------
@@ -36,7 +40,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"feature frame lacks columns {missing}")
         self.columns_ = [*self.numeric, *self.categorical]
         self.categories_ = {
-            column: sorted(X[column].dropna().astype(str).unique()) for column in self.categorical
+            column: sorted(to_categories(X[column]).dropna().unique())
+            for column in self.categorical
         }
         return self
 
@@ -46,13 +51,11 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         out = np.full((len(X), len(self.columns_)), np.nan, dtype=np.float64)
         for j, column in enumerate(self.numeric):
             if column in X.columns:
-                out[:, j] = pd.to_numeric(X[column], errors="raise").to_numpy(
-                    dtype=np.float64, na_value=np.nan
-                )
+                out[:, j] = to_numbers(X[column], column)
         offset = len(self.numeric)
         for j, column in enumerate(self.categorical, start=offset):
             if column in X.columns:
-                codes = pd.Index(self.categories_[column]).get_indexer(X[column].astype("str"))
+                codes = pd.Index(self.categories_[column]).get_indexer(to_categories(X[column]))
                 out[:, j] = np.where(codes >= 0, codes, np.nan)
         return out
 

@@ -18,7 +18,7 @@ FIGSIZE = (6.0, 4.5)
 SHAP_TOP_FEATURES = 15
 
 
-def _axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, plt.Axes]:
+def titled_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, plt.Axes]:
     fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
@@ -27,7 +27,7 @@ def _axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, plt.Axes]:
 
 def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """ROC curves of several models' (n,) probabilities against (n,) 0/1 labels."""
-    fig, ax = _axes("ROC (out of time)", "false positive rate", "true positive rate")
+    fig, ax = titled_axes("ROC (out of time)", "false positive rate", "true positive rate")
     for name, probability in scores.items():
         fpr, tpr, _ = roc_curve(y, probability)
         ax.plot(fpr, tpr, label=name)
@@ -38,7 +38,7 @@ def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
 
 def precision_recall_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """Precision-recall curves, with the churn base rate as reference line."""
-    fig, ax = _axes("Precision-recall (out of time)", "recall", "precision")
+    fig, ax = titled_axes("Precision-recall (out of time)", "recall", "precision")
     for name, probability in scores.items():
         precision, recall, _ = precision_recall_curve(y, probability)
         ax.plot(recall, precision, label=name)
@@ -49,7 +49,9 @@ def precision_recall_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Fig
 
 def calibration_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """Reliability diagram: observed churn rate per bin of predicted probability."""
-    fig, ax = _axes("Calibration (out of time)", "predicted probability", "observed churn rate")
+    fig, ax = titled_axes(
+        "Calibration (out of time)", "predicted probability", "observed churn rate"
+    )
     edges = np.linspace(0, 1, CALIBRATION_BINS + 1)
     for name, probability in scores.items():
         index = np.clip(np.digitize(probability, edges) - 1, 0, CALIBRATION_BINS - 1)
@@ -62,7 +64,7 @@ def calibration_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
 
 def gain_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """Cumulative gain: share of churners caught when contacting the top share by risk."""
-    fig, ax = _axes(
+    fig, ax = titled_axes(
         "Cumulative gain (out of time)", "share of customers contacted", "share of churners"
     )
     for name, probability in scores.items():
@@ -77,7 +79,7 @@ def gain_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
 def importance_figure(importance: pd.Series, top: int = SHAP_TOP_FEATURES) -> Figure:
     """Horizontal bars of the `top` features by total gain."""
     shown = importance.head(top)[::-1]
-    fig, ax = _axes("Feature importance (gain)", "total gain", "")
+    fig, ax = titled_axes("Feature importance (gain)", "total gain", "")
     ax.barh(shown.index, shown.to_numpy())
     return fig
 

@@ -22,7 +22,15 @@ CONTRIBUTION_PREFIX = "contribution__"
 
 @dataclass(frozen=True)
 class ModelCard:
-    """Facts about the population a model was trained on, needed to read its scores."""
+    """Facts about the population a model was trained on, needed to read its scores.
+
+    data_kind says what it reads: "contract" feature rows built from the raw tables
+    (churn_definition and inactivity_days say who counts as a customer), or "table" rows
+    of a flat customer table whose ids are in id_column (target_column is ignored when
+    scoring; margin_column holds the monthly margin behind customer_value). train_as_of and test_as_of are empty for a table, which has no time axis.
+    With costs configured at training (costs: the CostConfig as a dict), a customer is
+    worth contacting when churn_probability >= decision_threshold (inf: contact nobody).
+    """
 
     horizon_days: int
     reference_churn_rate: float
@@ -30,6 +38,13 @@ class ModelCard:
     trained_at: str
     train_as_of: tuple[str, ...]
     test_as_of: tuple[str, ...]
+    inactivity_days: int | None = None
+    data_kind: str = "contract"
+    id_column: str = "customer_id"
+    target_column: str | None = None
+    margin_column: str = "monthly_margin"
+    decision_threshold: float | None = None
+    costs: dict[str, Any] | None = None
 
 
 class ChurnPyfunc(mlflow.pyfunc.PythonModel):

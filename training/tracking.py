@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
+from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from zerochurn.configs.settings import Settings
 from zerochurn.contract.schema import TABLE_SUFFIXES, TABLES
@@ -82,13 +83,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def raw_table_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every raw table file present in `data_dir`, keyed by file name."""
+def source_hashes(source: Path) -> dict[str, str]:
+    """SHA-256 of the data a run read, keyed by file name: one flat table file, or every
+    raw table file present in a data folder."""
+    source = Path(source)
+    if source.is_file():
+        return {source.name: file_sha256(source)}
     return {
         path.name: file_sha256(path)
         for name in TABLES
         for suffix in TABLE_SUFFIXES
-        if (path := Path(data_dir) / f"{name}{suffix}").is_file()
+        if (path := source / f"{name}{suffix}").is_file()
     }
 
 
@@ -123,13 +128,21 @@ def log_frame(frame: pd.DataFrame, artifact_dir: str, file_name: str) -> None:
         mlflow.log_artifact(str(path), artifact_path=artifact_dir)
 
 
-def log_churn_model(pyfunc: ChurnPyfunc, example: pd.DataFrame) -> str:
-    """Log the end-to-end scoring model with signature and input example; return its URI."""
+def log_churn_model(pyfunc: ChurnPyfunc, example: pd.DataFrame, *, any_cells: bool = False) -> str:
+    """Log the end-to-end scoring model with signature and input example; return its URI.
+
+    any_cells: inputs accept any cell (a flat table's columns arrive as text or numbers,
+    and the model types them itself), instead of the example's inferred types.
+    """
     output = pyfunc.predict(None, example)
     with warnings.catch_warnings():
         # Counts are integers and never missing (0 when nothing happened): keep them integers.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         signature = infer_signature(example, output, params={"contributions": False})
+        if any_cells:
+            signature.inputs = Schema(
+                [ColSpec(AnyType(), name, required=False) for name in example.columns]
+            )
         info = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT,
             python_model=pyfunc,

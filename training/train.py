@@ -12,10 +12,16 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
-from zerochurn.configs.settings import Settings
+from zerochurn.configs.settings import CostConfig, Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.features.population import label_window_days
 from zerochurn.training import plots, tracking
+from zerochurn.training.costs import (
+    DecisionReport,
+    decision_report,
+    resolve_costs,
+    savings_figure,
+)
 from zerochurn.training.data import KEYS, LABEL, Snapshots
 from zerochurn.training.fit import fit_baseline, fit_churn_model
 from zerochurn.training.gate import GateDecision, promotion_decision
@@ -23,6 +29,7 @@ from zerochurn.training.metrics import classification_metrics
 from zerochurn.training.model import ChurnModel
 from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
 from zerochurn.training.registry import CHAMPION, ChampionRegistry
+from zerochurn.training.split import OutOfTimeSplit, RandomSplit
 from zerochurn.training.tuning import tune_booster
 
 VALUE_COLUMN = "customer_value"
@@ -41,6 +48,8 @@ class TrainingOutcome:
     champion_metrics: dict[str, float] | None
     decision: GateDecision
     champion: str | None
+    savings: str | None = None
+    savings_top_k: tuple[dict[str, object], ...] = ()
 
 
 def out_of_time_metrics(snapshots: Snapshots, probability: np.ndarray) -> dict[str, float]:
@@ -64,6 +73,27 @@ def oracle_metrics(
         "oracle_ece": oracle["ece"],
         "auc_vs_oracle": model_auc / oracle["roc_auc"],
     }
+
+
+def check_costs(snapshots: Snapshots, config: CostConfig) -> None:
+    """Raise ValueError naming the setting, column and rows when the costs cannot be read."""
+    for period in (snapshots.calibration, snapshots.test):
+        resolve_costs(period, config)
+
+
+def comparable(champion: ChurnModel, features: list[str]) -> bool:
+    """Whether the champion reads only columns of these rows, so the gate can compare them.
+
+    A champion trained on other data (another table, or the raw tables when this run
+    reads a flat table) would score these rows as all-missing: the gate then compares
+    the challenger with the baseline instead.
+    """
+    return set(champion.feature_names_) <= set(features)
+
+
+def as_of_dates(split: OutOfTimeSplit | RandomSplit, period: str) -> tuple[str, ...]:
+    """ISO as-of dates of a period of an out-of-time split; none for a random split."""
+    return tuple(split.describe()[period]) if isinstance(split, OutOfTimeSplit) else ()
 
 
 def load_champion(settings: Settings) -> ChurnPyfunc:
@@ -94,6 +124,34 @@ def _reference(snapshots: Snapshots, model: ChurnModel, rows: int, seed: int) ->
     return sample.assign(churn_probability=model.predict_churn(sample[snapshots.features]))
 
 
+def _period(
+    rows: pd.DataFrame,
+    model: ChurnModel,
+    features: list[str],
+    probability: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A period's rows, churn probabilities and labels, as costs.decision_report takes them."""
+    if probability is None:
+        probability = model.predict_churn(rows[features])
+    return rows, probability, rows[LABEL].to_numpy()
+
+
+def savings_metrics(report: DecisionReport) -> dict[str, float]:
+    """Run metrics of the cost report: the chosen threshold and the test period's savings."""
+    test = report.test
+    metrics = {
+        "decision_customers": test.customers,
+        "decision_share": test.share,
+        "decision_realised_savings": test.realised_savings,
+        "decision_expected_savings": test.expected_savings,
+    }
+    if not report.chosen.contacts_nobody:
+        metrics["decision_threshold"] = report.chosen.threshold
+    for row in report.top_k.itertuples():
+        metrics[f"savings_{row.name}"] = row.realised_savings
+    return metrics
+
+
 def _prefixed(prefix: str, metrics: dict[str, float] | None) -> dict[str, float]:
     return {f"{prefix}_{name}": value for name, value in (metrics or {}).items()}
 
@@ -101,13 +159,15 @@ def _prefixed(prefix: str, metrics: dict[str, float] | None) -> dict[str, float]
 def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> None:
     mlflow.log_params(tracking.flatten(settings.model_dump(mode="json")))
     mlflow.log_dict(settings.model_dump(mode="json"), "config.json")
-    hashes = tracking.raw_table_hashes(data_dir)
+    hashes = tracking.source_hashes(data_dir)
     periods = snapshots.split.describe()
     mlflow.set_tags(
         {f"data.sha256.{name}": digest for name, digest in hashes.items()}
         | {f"split.{period}": ",".join(dates) for period, dates in periods.items()}
-        | {"data.dir": str(data_dir)}
+        | {"data.dir": str(data_dir), "data.kind": snapshots.kind}
     )
+    if snapshots.notes:
+        mlflow.log_dict([asdict(note) for note in snapshots.notes], "column_notes.json")
     tracking.log_datasets(
         {"train": snapshots.train, "calibration": snapshots.calibration, "test": snapshots.test},
         source=data_dir,
@@ -130,11 +190,12 @@ def train_and_register(
     ----------
     snapshots : labelled, out-of-time split feature rows (training.data.build_snapshots)
     settings : full configuration (churn definition, training, gate, MLflow)
-    data_dir : where the raw tables were read from, hashed for lineage
+    data_dir : the folder of raw tables, or the flat table's file, hashed for lineage
     ground_truth : the generator's true probabilities, when the data is synthetic
     tune_trials : random-search trials before the final fit, as nested runs (0: none)
     """
     report = progress or (lambda message: None)
+    check_costs(snapshots, settings.costs)  # a bad cost column fails before the run starts
     client: MlflowClient = tracking.configure(settings)
     registry = ChampionRegistry(client, settings.mlflow.registered_model)
     features = snapshots.features
@@ -161,8 +222,17 @@ def train_and_register(
         baseline_metrics = out_of_time_metrics(snapshots, scores["baseline"])
         champion_metrics = None
         if registry.version(CHAMPION) is not None:
-            scores["champion"] = load_champion(settings).model.predict_churn(test_x)
-            champion_metrics = out_of_time_metrics(snapshots, scores["champion"])
+            champion_model = load_champion(settings).model
+            if comparable(champion_model, features):
+                scores["champion"] = champion_model.predict_churn(test_x)
+                champion_metrics = out_of_time_metrics(snapshots, scores["champion"])
+            else:
+                report("the champion reads other columns: the gate compares with the baseline")
+        savings = decision_report(
+            _period(snapshots.calibration, model, features),
+            _period(snapshots.test, model, features, scores["lightgbm"]),
+            settings.costs,
+        )
         decision = promotion_decision(
             metrics,
             champion=champion_metrics,
@@ -176,8 +246,15 @@ def train_and_register(
             reference_churn_rate=float(snapshots.train[LABEL].mean()),
             churn_definition=settings.churn.definition,
             trained_at=trained_at,
-            train_as_of=tuple(snapshots.split.describe()["train"]),
-            test_as_of=tuple(snapshots.split.describe()["test"]),
+            train_as_of=as_of_dates(snapshots.split, "train"),
+            test_as_of=as_of_dates(snapshots.split, "test"),
+            inactivity_days=settings.churn.inactivity_days,
+            data_kind=snapshots.kind,
+            id_column=snapshots.id_column,
+            target_column=snapshots.target_column,
+            margin_column=snapshots.margin_column,
+            decision_threshold=None if savings is None else savings.chosen.threshold,
+            costs=settings.costs.model_dump(mode="json") if savings is not None else None,
         )
         mlflow.log_params(
             {
@@ -195,12 +272,19 @@ def train_and_register(
             | _prefixed("calibration_cv_ece", model.calibration_scores_)
             | {"rows_train": len(snapshots.train), "rows_test": len(snapshots.test)}
         )
-        tracking.log_figures(_figures(snapshots, model, scores))
+        figures = _figures(snapshots, model, scores)
+        if savings is not None:
+            mlflow.log_metrics(savings_metrics(savings))
+            mlflow.log_dict(savings.top_k.to_dict(orient="records"), "savings_top_k.json")
+            figures["savings"] = savings_figure(savings.test_curve, savings.test)
+        tracking.log_figures(figures)
         reference = _reference(
             snapshots, model, settings.training.reference_rows, settings.training.random_state
         )
         tracking.log_frame(reference, tracking.REFERENCE_ARTIFACT, tracking.REFERENCE_FILE)
-        model_uri = tracking.log_churn_model(ChurnPyfunc(model, card), test_x.head(EXAMPLE_ROWS))
+        model_uri = tracking.log_churn_model(
+            ChurnPyfunc(model, card), test_x.head(EXAMPLE_ROWS), any_cells=snapshots.kind == "table"
+        )
     version = registry.register(model_uri)
     client.set_model_version_tag(
         registry.name, version.version, "gate", json.dumps(asdict(decision))
@@ -216,4 +300,6 @@ def train_and_register(
         champion_metrics=champion_metrics,
         decision=decision,
         champion=None if champion is None else str(champion.version),
+        savings=None if savings is None else savings.test.describe(),
+        savings_top_k=() if savings is None else tuple(savings.top_k.to_dict(orient="records")),
     )

@@ -17,6 +17,7 @@ from zerochurn.cli_support import (
     Options,
     load_raw_or_exit,
     print_problems,
+    train_table_with_progress,
     train_with_progress,
 )
 from zerochurn.cli_support import data_dir as data_dir_of
@@ -127,6 +128,8 @@ def validate(
     counts = {"customers": raw.customers, "transactions": raw.transactions}
     counts |= {"surveys": raw.surveys, "complaints": raw.complaints}
     summary = ", ".join(f"{k} {len(v):,}" for k, v in counts.items() if v is not None)
+    if raw.customers_derived:
+        summary = summary.replace("customers", "customers (derived from transactions)", 1)
     console.print(f"[green]valid[/] {target}: {summary}")
 
 
@@ -164,15 +167,53 @@ def train(
     tune: Annotated[
         int, typer.Option(help="Hyperparameter trials before the final fit (nested runs).")
     ] = 0,
+    churn: Annotated[
+        str | None, typer.Option(help="cancellation | inactivity [default: churn.definition].")
+    ] = None,
+    inactivity_days: Annotated[
+        int | None,
+        typer.Option(help="Days without a purchase that count as churn [churn.inactivity_days]."),
+    ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(help="A flat customer table (CSV or Parquet) instead of the raw tables."),
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id", help="Id column of --table [table.id_column].")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Churn label column of --table [table.target_column].")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="A --table column never to learn from (repeatable).")
+    ] = None,
 ) -> None:
-    """Train LightGBM and the baseline out of time, log to MLflow, register, run the gate."""
+    """Train LightGBM and the baseline, log to MLflow, register, run the gate.
+
+    On the raw tables the split is out of time; a flat --table is split at random.
+    """
     from dataclasses import asdict
 
     from zerochurn.io import write_json
 
-    settings = ctx.obj.settings()
-    source = data_dir_of(settings, data_dir)
-    outcome = train_with_progress(settings, load_raw_or_exit(source), source, tune_trials=tune)
+    settings = ctx.obj.settings(
+        **{
+            "churn.definition": churn,
+            "churn.inactivity_days": inactivity_days,
+            "table.id_column": id_column,
+            "table.target_column": target,
+            "table.exclude": exclude or None,
+        }
+    )
+    if table is not None:
+        if data_dir is not None:
+            raise typer.BadParameter(
+                "give either DATA_DIR or --table, not both", param_hint="--table"
+            )
+        outcome = train_table_with_progress(settings, table, tune_trials=tune)
+    else:
+        source = data_dir_of(settings, data_dir)
+        outcome = train_with_progress(settings, load_raw_or_exit(source), source, tune_trials=tune)
     _print_outcome(outcome)
     summary = write_json(asdict(outcome), settings.workspace / "training" / "last_run.json")
     console.print(f"wrote {summary}")
@@ -198,6 +239,15 @@ def _print_outcome(outcome) -> None:
     console.print(f"gate vs {outcome.decision.compared_with}: {verdict}")
     for reason in outcome.decision.reasons:
         console.print(f"  - {reason}")
+    if outcome.savings is not None:
+        console.print(
+            f"costs (threshold from the calibration period, test savings): {outcome.savings}"
+        )
+        for row in outcome.savings_top_k:
+            console.print(
+                f"  contacting the top {row['customers']:,} ({row['share']:.1%}) saves "
+                f"{row['realised_savings']:,.0f} (expected {row['expected_savings']:,.0f})"
+            )
     console.print(f"champion is now version {outcome.champion}")
 
 

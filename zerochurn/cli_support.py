@@ -57,6 +57,12 @@ def load_raw_or_exit(data_dir: Path):
         raise typer.Exit(1) from exc
 
 
+def print_error(message: str) -> None:
+    """An error line whose text is printed as it is (no markup), wrapped softly."""
+    console.print("[red]error:[/] ", end="")
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def print_problems(data_dir: Path, problems) -> None:
     console.print(f"[red]{len(problems)} problem(s) in {data_dir}:[/]")
     for problem in problems:
@@ -74,22 +80,75 @@ def ground_truth(data_dir: Path):
     return pd.read_parquet(path) if path.is_file() else None
 
 
-def train_with_progress(
-    settings: Settings, raw, source: Path, *, tune_trials: int = 0, title: str = "training"
+def _train(
+    settings: Settings, snapshots, source: Path, *, tune_trials: int, title: str, truth=None
 ):
-    """Build the monthly snapshots, then train, register and gate a model, showing progress."""
+    """Check the costs against the rows, then train, register and gate with progress."""
     from zerochurn.console import progress
-    from zerochurn.training.data import build_snapshots
-    from zerochurn.training.train import train_and_register
+    from zerochurn.training.train import check_costs, train_and_register
 
-    with progress("building monthly snapshots") as report:
-        snapshots = build_snapshots(raw, settings, progress=report)
+    try:
+        check_costs(snapshots, settings.costs)
+    except ValueError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
     with progress(title) as report:
         return train_and_register(
             snapshots,
             settings,
             data_dir=source,
-            ground_truth=ground_truth(source),
+            ground_truth=truth,
             tune_trials=tune_trials,
             progress=report,
         )
+
+
+def train_with_progress(
+    settings: Settings, raw, source: Path, *, tune_trials: int = 0, title: str = "training"
+):
+    """Build the monthly snapshots, then train, register and gate a model, showing progress."""
+    from zerochurn.console import progress
+    from zerochurn.features.build import ChurnDefinitionError
+    from zerochurn.training.data import build_snapshots
+
+    try:
+        with progress("building monthly snapshots") as report:
+            snapshots = build_snapshots(raw, settings, progress=report)
+    except ChurnDefinitionError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    return _train(
+        settings,
+        snapshots,
+        source,
+        tune_trials=tune_trials,
+        title=title,
+        truth=ground_truth(source),
+    )
+
+
+def train_table_with_progress(settings: Settings, path: Path, *, tune_trials: int = 0):
+    """Read a flat customer table, report its column notes, then train, register and gate."""
+    from zerochurn.contract.table import read_customer_table
+    from zerochurn.contract.validate import DataValidationError
+    from zerochurn.training.data import table_snapshots
+
+    config = settings.table
+    try:
+        table = read_customer_table(
+            path, id_column=config.id_column, target_column=config.target_column
+        )
+        snapshots = table_snapshots(table, settings)
+    except DataValidationError as exc:
+        print_problems(path, exc.problems)
+        raise typer.Exit(1) from exc
+    except ValueError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    for note in snapshots.notes:
+        style = "yellow" if note.kind == "warning" else "dim"
+        console.print(f"[{style}]{note.kind}[/] ", end="")
+        console.print(str(note), markup=False, highlight=False)
+    features = len(snapshots.features)
+    console.print(f"{len(table.frame):,} customers, {features} feature columns from {path}")
+    return _train(settings, snapshots, path, tune_trials=tune_trials, title="training")

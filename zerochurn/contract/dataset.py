@@ -11,21 +11,30 @@ import pandas as pd
 class RawData:
     """The raw tables of one dataset, validated and normalised.
 
-    customers: customer_id (str), signup_date (datetime64), region (str), segment (str),
-        plan (str, optional column), cancel_date (datetime64, NaT while active).
-    transactions: customer_id, date (datetime64), amount (float64, >= 0),
+    customers: customer_id (str), signup_date (datetime64), region (category), segment
+        (category), plan (category, optional column), cancel_date (datetime64, NaT while
+        active).
+    transactions: customer_id (category), date (datetime64), amount (float64, >= 0),
         cost (float64, optional column).
-    surveys: customer_id, date, item (str), dimension (str), score (int64 in 25/50/75/100).
-    complaints: complaint_id, customer_id, opened_at, channel, category, department,
-        due_at, resolved_at (NaT while open), followed_up_at (NaT if none),
-        followup_score (float64 in 25..100, NaN if none).
+    surveys: customer_id (category), date, item (category), dimension (category), score
+        (int64 in 25/50/75/100).
+    complaints: complaint_id (str), customer_id (category), opened_at, channel, category,
+        department (category each), due_at, resolved_at (NaT while open), followed_up_at
+        (NaT if none), followup_score (float64 in 25..100, NaN if none).
+    category: a pandas categorical whose categories are the distinct values as sorted str,
+    NaN where missing. Filtered rows (`cut`) keep every category, so group such columns
+    with observed=True.
     Only customers and transactions are required; the optional tables are None when absent.
+    customers_derived: the folder had no customers table, so customers was derived from
+    transactions (contract/derive.py): customer_id, signup_date = first transaction,
+    cancel_date all NaT, no region, segment or plan.
     """
 
     customers: pd.DataFrame
     transactions: pd.DataFrame
     surveys: pd.DataFrame | None = None
     complaints: pd.DataFrame | None = None
+    customers_derived: bool = False
 
     @property
     def end(self) -> pd.Timestamp:
@@ -58,4 +67,4 @@ class RawData:
                 followed_up_at=complaints["followed_up_at"].where(followed),
                 followup_score=complaints["followup_score"].where(followed),
             )
-        return RawData(customers, transactions, surveys, complaints)
+        return RawData(customers, transactions, surveys, complaints, self.customers_derived)

@@ -86,8 +86,9 @@ SURVEY_ITEMS: dict[str, str] = {
 
 CUSTOMERS = TableSpec(
     name="customers",
-    required=True,
-    description="One row per customer.",
+    # Without a customers file, the loader derives it from transactions (contract/derive.py).
+    required=False,
+    description="One row per customer; derived from transactions when there is no file.",
     columns=(
         ColumnSpec("customer_id", "id", description="Unique customer key."),
         ColumnSpec("signup_date", "date", description="Start of the relationship."),
@@ -156,7 +157,7 @@ COMPLAINTS = TableSpec(
 )
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (CUSTOMERS, TRANSACTIONS, SURVEYS, COMPLAINTS)}
-"""Every raw table by name, required ones first."""
+"""Every raw table by name: customers, transactions, then the optional tables."""
 
 TABLE_SUFFIXES = (".parquet", ".csv")
 """File formats a raw table may come in, in order of preference."""

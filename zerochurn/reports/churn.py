@@ -24,6 +24,7 @@ from zerochurn.contract.dataset import RawData
 from zerochurn.features.build import (
     DEFAULT_MIN_HISTORY_MONTHS,
     build_features,
+    check_churn_definition,
     monthly_as_of_dates,
 )
 from zerochurn.features.population import churn_labels
@@ -99,7 +100,7 @@ def complaint_outcomes(
                 "not_followed_up": ~(recent["followed_up_at"] < as_of),
             }
         )
-        .groupby("customer_id")
+        .groupby("customer_id", observed=True)
         .any()
         .reindex(customer_ids)
     )
@@ -267,8 +268,10 @@ def churn_report(
 
     Tables: churn_monthly (`churn_rates` per month, customer_months named
     active_customers), churn_by_satisfaction with surveys, churn_by_resolution and
-    churn_by_followup with complaints. The summary pools every customer-month.
+    churn_by_followup with complaints. The summary pools every customer-month. Raises
+    features.build.ChurnDefinitionError when raw cannot be labelled under `churn`.
     """
+    check_churn_definition(raw, churn)
     months = report_months(raw, config.churn_months)
     panel = churn_panel(
         raw, months, churn=churn, features=features, config=config, progress=progress

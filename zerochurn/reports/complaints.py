@@ -64,7 +64,7 @@ def department_months(complaints: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Da
         names=KEYS,
     )
     stats = (
-        frame.groupby(KEYS)
+        frame.groupby(KEYS, observed=True)
         .agg(
             complaints=("complaint_id", "size"),
             on_time=("on_time", "sum"),
@@ -78,7 +78,7 @@ def department_months(complaints: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Da
     resolved = (
         frame.assign(month=resolved_at.dt.to_period("M"))
         .dropna(subset=["month"])
-        .groupby(KEYS)
+        .groupby(KEYS, observed=True)
         .size()
         .reindex(grid, fill_value=0)
     )

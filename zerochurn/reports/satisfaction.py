@@ -45,14 +45,29 @@ def survey_answers(surveys: pd.DataFrame, customers: pd.DataFrame, by: str) -> p
     """Survey answers with their quarter and the answering customer's group.
 
     Requires surveys[customer_id, date, item, dimension, score] and customers[customer_id,
-    `by`]. Returns surveys' rows with quarter (pandas Period, freq Q) and `by` (str) added.
+    `by`]. Returns surveys' rows with quarter (pandas Period, freq Q) and `by` added (text;
+    a categorical when customers[by] is one, as loaded).
     """
     if surveys.empty:
         raise ValueError("surveys has no rows: expected answers to the satisfaction survey")
+    if by not in customers:
+        raise ValueError(
+            f"customers has no {by} column (customers derived from transactions have none): "
+            f"expected a customers table with {by} to group the survey answers by"
+        )
     group = customers.set_index("customer_id")[by]
     return surveys.assign(
         quarter=surveys["date"].dt.to_period("Q"), **{by: surveys["customer_id"].map(group)}
     )
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as str: loaded tables hold text as categoricals, reports plain text.
+
+    Also what makes `_schema_order` sort by position rather than by category.
+    """
+    categorical = [name for name in frame if isinstance(frame[name].dtype, pd.CategoricalDtype)]
+    return frame.astype(dict.fromkeys(categorical, "str"))
 
 
 def score_flags(mean_score: pd.Series, *, satisfied_score: float, low_score: float) -> pd.Series:
@@ -77,11 +92,11 @@ def score_summary(
 
     Requires answers[customer_id, score, *keys]. respondents counts distinct customers;
     mean_score is on the 25..100 scale; satisfied_share is the fraction of answers scored
-    at least satisfied_score. One row per group present, sorted by keys.
+    at least satisfied_score. One row per group present, sorted by keys; text keys as str.
     """
-    return (
+    return _as_text(
         answers.assign(satisfied=answers["score"] >= satisfied_score)
-        .groupby(keys, sort=True)
+        .groupby(keys, sort=True, observed=True)
         .agg(
             respondents=("customer_id", "nunique"),
             answers=("score", "size"),
@@ -166,12 +181,14 @@ def group_item_scores(answers: pd.DataFrame, quarter: pd.Period, by: str) -> pd.
     """
     table = (
         answers[answers["quarter"] == quarter]
-        .pivot_table(index=["item", "dimension"], columns=by, values="score", aggfunc="mean")
+        .pivot_table(
+            index=["item", "dimension"], columns=by, values="score", aggfunc="mean", observed=True
+        )
         .rename(columns=str)
         .rename_axis(columns=None)
         .reset_index()
     )
-    return _schema_order(table, "item", SURVEY_ITEMS)
+    return _schema_order(_as_text(table), "item", SURVEY_ITEMS)
 
 
 def quarterly_scores(answers: pd.DataFrame) -> pd.DataFrame:
@@ -180,7 +197,7 @@ def quarterly_scores(answers: pd.DataFrame) -> pd.DataFrame:
     Requires answers[dimension, score, quarter]. Dimensions in SURVEY_DIMENSIONS order.
     """
     by_dimension = answers.pivot_table(
-        index="quarter", columns="dimension", values="score", aggfunc="mean"
+        index="quarter", columns="dimension", values="score", aggfunc="mean", observed=True
     )
     dimensions = [name for name in SURVEY_DIMENSIONS if name in by_dimension.columns]
     overall = answers.groupby("quarter")["score"].mean().rename(OVERALL)

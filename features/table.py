@@ -1,0 +1,154 @@
+"""Features of a flat customer table: the table's own columns, typed the same way everywhere.
+
+A team's extract has one row per customer and any mix of columns, often with numbers
+stored as text and blanks or spaces for missing values. Training, batch scoring, the
+service and the logged model all read such columns through the functions here, so a
+value means the same in each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+CHURNED_WORDS = frozenset({"1", "yes", "y", "true", "t", "churned", "churn", "left", "lost"})
+STAYED_WORDS = frozenset({"0", "no", "n", "false", "f", "active", "stayed", "retained", "stay"})
+"""Label spellings, compared after stripping and lower-casing (1.0 and 0.0 read as 1 and 0)."""
+
+SHOWN_VALUES = 5
+"""Offending values or rows quoted in an error message."""
+
+NUMBER_GAPS = frozenset({"?", "-", "--"})
+"""Marks for a missing number (UCI files use "?", spreadsheets "-"): missing in number columns."""
+CURRENCY_SIGN = r"^([-+]?)\s*[$€£¥]\s*"
+"""A leading currency sign, after an optional minus: "$1,889.50", "-€ 5"."""
+GROUPED_THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+"""A number with comma thousands separators, "1,889.50"; "29,85" is no number."""
+
+
+class TableValueError(ValueError):
+    """A value of a flat table cannot be read as its column requires."""
+
+
+def _blank_to_missing(values: pd.Series) -> pd.Series:
+    """Text stripped of surrounding spaces; empty text, None and NaN all become missing."""
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """Text of a column as numbers are read from it ("$1,889.50" reads 1889.50).
+
+    Blanks and gap marks are missing; a leading currency sign and thousands separators go.
+    """
+    text = _blank_to_missing(values)
+    text = text.mask(text.isin(NUMBER_GAPS)).str.replace(CURRENCY_SIGN, r"\1", regex=True)
+    grouped = text.str.fullmatch(GROUPED_THOUSANDS).fillna(False).astype(bool)
+    return text.mask(grouped, text.str.replace(",", "", regex=False))
+
+
+def _first(labels: pd.Series) -> str:
+    shown = ", ".join(
+        f"row {index}: {value!r}" for index, value in labels.head(SHOWN_VALUES).items()
+    )
+    more = len(labels) - SHOWN_VALUES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def to_numbers(values: pd.Series, column: str) -> np.ndarray:
+    """(n,) float64 of a column holding numbers or numbers as text; blanks are NaN.
+
+    Text may carry a leading currency sign and comma thousands separators; "?" and "-"
+    mark a missing number. Raises TableValueError naming `column` and the first values
+    that are not numbers.
+    """
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = _number_text(values)
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & numbers.isna()
+    if bad.any():
+        raise TableValueError(f"column {column!r} expects numbers, got {_first(text[bad])}")
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def to_categories(values: pd.Series) -> pd.Series:
+    """A column as category text: stripped, blanks missing, whole numbers without ".0"."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & (values == values.round())
+        text = values.astype("string").mask(whole, values[whole].astype("Int64").astype("string"))
+        return text.astype(object).where(values.notna(), None)
+    return _blank_to_missing(values).astype(object).where(lambda s: s.notna(), None)
+
+
+def is_numeric_column(values: pd.Series) -> bool:
+    """Whether every non-blank value of a column reads as a number (booleans do not).
+
+    Read as to_numbers reads it: "$1,889.50" is a number, "?" and "-" are gaps.
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    text = _number_text(values)
+    present = text.dropna()
+    if present.empty:
+        return False
+    return bool(pd.to_numeric(present, errors="coerce").notna().all())
+
+
+def parse_labels(values: pd.Series, column: str) -> pd.Series:
+    """0/1 churn labels ("Int8", <NA> where blank) from any common spelling, any case.
+
+    Churned: 1, yes, y, true, t, churned, churn, left, lost; stayed: 0, no, n, false, f,
+    active, stayed, retained, stay. Raises TableValueError naming the column and the first
+    values that are neither.
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("Int8")
+    text = _blank_to_missing(values).str.lower().str.replace(r"^([01])\.0+$", r"\1", regex=True)
+    churned = text.isin(CHURNED_WORDS)
+    stayed = text.isin(STAYED_WORDS)
+    bad = text.notna() & ~churned & ~stayed
+    if bad.any():
+        raise TableValueError(
+            f"column {column!r} is the churn label: expected yes/no, 1/0, true/false or "
+            f"churned/active, got {_first(values[bad])}"
+        )
+    labels = pd.Series(pd.NA, index=values.index, dtype="Int8")
+    labels[churned.fillna(False)] = 1
+    labels[stayed.fillna(False)] = 0
+    return labels
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    """Feature columns of a flat table by kind, each in table order."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+
+def infer_roles(frame: pd.DataFrame, columns: Sequence[str]) -> ColumnRoles:
+    """Numeric when every non-blank value reads as a number, else categorical."""
+    numeric = tuple(column for column in columns if is_numeric_column(frame[column]))
+    categorical = tuple(column for column in columns if column not in numeric)
+    return ColumnRoles(numeric, categorical)
+
+
+def typed_table(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
+    """The role columns of `frame` typed: numbers float64, categories text or None.
+
+    Columns of `frame` outside `roles` are kept as they are; role columns it lacks stay
+    absent (the model reads them as missing).
+    """
+    typed = {
+        column: to_numbers(frame[column], column) for column in roles.numeric if column in frame
+    }
+    typed |= {
+        column: to_categories(frame[column]) for column in roles.categorical if column in frame
+    }
+    return frame.assign(**typed)

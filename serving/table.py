@@ -1,0 +1,61 @@
+"""Rows of a flat customer table, made ready for a model trained on such a table.
+
+Batch scoring of a file (`zerochurn score --table`) and the service's /score_rows take
+rows shaped like the training table: the model card's id column, any of the model's
+columns (typed by features/table.py, as in training) and extra columns, such as the
+churn label, which are ignored.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from zerochurn.configs.settings import CostConfig
+from zerochurn.features.table import ColumnRoles, TableValueError, typed_table
+from zerochurn.serving.model import ScoringModel
+
+ID = "customer_id"
+SHOWN = 5
+
+
+class ModelKindError(ValueError):
+    """The rows are of another kind than the champion reads (table rows vs feature records)."""
+
+
+def require_kind(model: ScoringModel, kind: str, use_instead: str) -> None:
+    """Raise ModelKindError unless the model reads `kind` rows ("contract" or "table")."""
+    if model.card.data_kind != kind:
+        raise ModelKindError(
+            f"the champion (version {model.version}) was trained on "
+            f"{'a flat customer table' if model.card.data_kind == 'table' else 'the raw tables'}"
+            f": {use_instead}"
+        )
+
+
+def table_rows(frame: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
+    """customer_id and the model's columns of flat-table rows, typed as in training.
+
+    frame: rows with the card's id column and any of the model's columns (absent ones
+    read as missing, others ignored but for the card's margin column and the cost
+    columns of a model trained with costs, which scoring reads). Raises TableValueError when the id column is
+    missing or empty in a row, when none of the model's columns is present, or when a
+    value cannot be read as its column requires; rows are named by frame's index labels.
+    """
+    id_column = model.card.id_column
+    if id_column not in frame:
+        raise TableValueError(f"the rows have no id column {id_column!r}")
+    ids = frame[id_column].astype("string").str.strip()
+    blank = ids.index[(ids.isna() | (ids == "")).to_numpy()]
+    if len(blank):
+        shown = ", ".join(str(row) for row in blank[:SHOWN])
+        raise TableValueError(f"column {id_column!r} is empty in row(s) {shown}")
+    present = [column for column in model.feature_names if column in frame]
+    if not present:
+        expected = ", ".join(model.feature_names[:20])
+        raise TableValueError(f"the rows have none of the model's columns: expected {expected}")
+    cost_columns = CostConfig(**model.card.costs).columns if model.card.costs else ()
+    extra = [c for c in (*cost_columns, model.card.margin_column) if c not in present]
+    costs = [column for column in dict.fromkeys(extra) if column in frame.columns]
+    roles = ColumnRoles(tuple(model.model.numeric), tuple(model.model.categorical))
+    typed = typed_table(frame[[*present, *costs]], roles)
+    return pd.concat([ids.astype(object).rename(ID), typed], axis=1).reset_index(drop=True)

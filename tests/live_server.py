@@ -1,0 +1,76 @@
+"""A real BentoML server for end-to-end tests: start on a free 127.0.0.1 port, then kill.
+
+Test modules import this helper (pytest puts tests/ on sys.path); it is not a test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+API_KEY = "test-key"
+READY_SECONDS = 120
+REQUEST_SECONDS = 30
+SERVICE_ENV = {
+    "ZEROCHURN_API_KEYS": API_KEY,
+    "BENTOML_DO_NOT_TRACK": "true",
+}
+
+
+def free_port() -> int:
+    """A port no one listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running service: its base URL, an authenticated client and its log file."""
+
+    url: str
+    client: httpx.Client
+    log: Path
+
+    def post(self, path: str, body: object = None, **kwargs) -> httpx.Response:
+        return self.client.post(path, json={} if body is None else body, **kwargs)
+
+
+@contextmanager
+def start_server(argv: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[Server]:
+    """Start a server, wait for /readyz (with a deadline), yield it, kill its process group."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            argv, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            assert process.poll() is None, f"server exited:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"not ready:\n{log.read_text()[-3000:]}"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=REQUEST_SECONDS) as client:
+            yield Server(url, client, log)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
