@@ -228,6 +228,19 @@ def test_timestamps_with_offsets_become_naive_utc(tmp_path: Path):
     assert raw.transactions["date"].iloc[1] == pd.Timestamp("2023-02-03 00:30")
 
 
+def test_csv_dates_load_the_same_read_as_timestamps_or_as_text(tmp_path: Path):
+    # Plain dates are read as timestamps; one value with a zone (the same instant) makes
+    # the loader read the column as text and parse it: the loaded tables are the same.
+    tables = valid_tables()
+    plain = load_raw(write(tmp_path / "plain", tables))
+    tables["transactions"] = tables["transactions"].assign(
+        date=["2023-01-05T00:00:00Z", "2023-02-03", " 2023-03-10 ", "2023-02-05"]
+    )
+    zoned = load_raw(write(tmp_path / "zoned", tables))
+    for name in ("customers", "transactions", "surveys", "complaints"):
+        pd.testing.assert_frame_equal(getattr(plain, name), getattr(zoned, name))
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     st.lists(

@@ -10,7 +10,8 @@ tables. It never stops at the first problem. `load_raw` is the same, but raises
 All checks are vectorised (numpy, pandas, pyarrow compute) so that a folder with millions
 of customers and tens of millions of transactions loads in seconds. Columns that repeat
 few values (text, the customer_id of event tables, grades) are read dictionary-encoded
-and only their distinct values are converted, so no table-long column of strings is built.
+and only their distinct values are converted, and CSV dates are read as timestamps when
+they all parse, so no table-long column of strings is built.
 """
 
 from __future__ import annotations
@@ -266,9 +267,12 @@ def _grade_column(values: pd.Series) -> tuple[pd.Series, _Checks]:
     """float64 scores (25..100, NaN where blank) from A-D in any case or 100/75/50/25.
 
     Only the distinct values are parsed, so a column of millions of answers costs one
-    factorisation.
+    factorisation, or none when it was read dictionary-encoded (a categorical).
     """
-    codes, uniques = pd.factorize(values)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
     # A missing value has code -1, which picks the NaN that reindex appends last.
     text = _as_text(pd.Series(uniques).reindex(range(len(uniques) + 1))).str.upper()
     scores = text.map(GRADE_SCORES).fillna(pd.to_numeric(text, errors="coerce"))
@@ -299,9 +303,15 @@ def _is_categorical(table: str, column: ColumnSpec) -> bool:
     )
 
 
-def _reads_dictionary(table: str, column: ColumnSpec) -> bool:
-    """Whether the column is read dictionary-encoded: the categoricals and the grades."""
-    return column.kind == "grade" or _is_categorical(table, column)
+def _read_hint(table: str, column: ColumnSpec) -> pa.DataType | None:
+    """The type to read the column as where the file leaves it open, None for text.
+
+    Categoricals and grades are read dictionary-encoded (always possible); CSV dates as
+    timestamps, which only works when every value parses (`_read_csv`).
+    """
+    if column.kind == "grade" or _is_categorical(table, column):
+        return pa.dictionary(pa.int32(), pa.string())
+    return pa.timestamp("ns") if column.kind == "date" else None
 
 
 def _stored_name(column: ColumnSpec) -> str:
@@ -388,26 +398,42 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame[table.column_names]
 
 
-def _read_csv(path: Path, columns: list[str], dictionary: list[str]) -> pd.DataFrame:
-    """Every wanted column as text, so that bad values are reported, not fatal.
-
-    The `dictionary` columns come as categoricals.
-    """
-    encoded = pa.dictionary(pa.int32(), pa.string())
+def _csv_table(path: Path, columns: list[str], types: dict[str, pa.DataType]) -> pa.Table:
+    """The CSV's `columns` typed as `types` says, else as text; NA, NULL, blanks are null."""
     options = pcsv.ConvertOptions(
-        column_types={name: encoded if name in dictionary else pa.string() for name in columns},
+        column_types={name: types.get(name, pa.string()) for name in columns},
         include_columns=columns,
         strings_can_be_null=True,
     )
-    return _to_pandas(pcsv.read_csv(path, convert_options=options))
+    return pcsv.read_csv(path, convert_options=options)
+
+
+def _read_csv(path: Path, columns: list[str], hints: dict[str, pa.DataType]) -> pd.DataFrame:
+    """Every wanted column as text, so that bad values are reported, not fatal.
+
+    hints: file column -> type to read instead (`_read_hint`): dictionary-encoded text,
+    which comes as a categorical, and timestamps, which save a string per row. When a
+    timestamp hint does not fit every value, the file is read again with those columns as
+    text, so the converters find and report the bad values as usual. (Arrow parses dates
+    here as pyarrow's cast in `_date_column` does, so the values are the same.)
+    """
+    text = {name: kind for name, kind in hints.items() if pa.types.is_dictionary(kind)}
+    try:
+        table = _csv_table(path, columns, hints)
+    except pa.ArrowInvalid:
+        if text == hints:
+            raise
+        table = _csv_table(path, columns, text)
+    return _to_pandas(table)
 
 
 def _parquet_columns(path: Path) -> list[str]:
     return pq.read_schema(path).names
 
 
-def _read_parquet(path: Path, columns: list[str], dictionary: list[str]) -> pd.DataFrame:
-    """The columns with their Parquet types; `dictionary` text columns as categoricals."""
+def _read_parquet(path: Path, columns: list[str], hints: dict[str, pa.DataType]) -> pd.DataFrame:
+    """The columns with their Parquet types; text with a dictionary hint as categoricals."""
+    dictionary = [name for name, kind in hints.items() if pa.types.is_dictionary(kind)]
     return _to_pandas(pq.read_table(path, columns=columns, read_dictionary=dictionary))
 
 
@@ -469,12 +495,12 @@ def _load_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[
         found, problems = _file_columns(spec, header, source)
         if not found:
             return None, problems
-        dictionary = [
-            found[column.name]
+        hints = {
+            found[column.name]: hint
             for column in spec.columns
-            if column.name in found and _reads_dictionary(spec.name, column)
-        ]
-        raw = read(path, list(found.values()), dictionary)
+            if column.name in found and (hint := _read_hint(spec.name, column)) is not None
+        }
+        raw = read(path, list(found.values()), hints)
     except _READ_ERRORS as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return None, [source.problem(None, f"cannot be read ({reason}): expected {expected}")]
