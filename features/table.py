@@ -8,6 +8,7 @@ value means the same in each of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,13 @@ CURRENCY_SIGN = r"^([-+]?)\s*[$€£¥]\s*"
 """A leading currency sign, after an optional minus: "$1,889.50", "-€ 5"."""
 GROUPED_THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 """A number with comma thousands separators, "1,889.50"; "29,85" is no number."""
+
+
+FEW_ROWS = 64
+"""Up to this many rows (a service request) cells are read one by one in Python, which is
+much faster than pandas' vectorised text methods on a handful of values."""
+PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+"""A number Python's float() and pandas' to_numeric read the same way."""
 
 
 class TableValueError(ValueError):
@@ -58,6 +66,32 @@ def _first(labels: pd.Series) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
+def _plain_number(value: object) -> float | None:
+    """A plain number or blank as float (NaN for blank); None for anything the full reader
+    must judge (currency signs, separators, gap marks, words)."""
+    if value is None or value is pd.NA:
+        return np.nan
+    if isinstance(value, bool | np.bool_):
+        return None  # text "True" to the full reader, as in a column of mixed cells
+    if isinstance(value, int | float | np.number):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return np.nan
+        if PLAIN_NUMBER.fullmatch(text):
+            return float(text)
+    return None
+
+
+def _plain_category(value: object) -> str | None:
+    """One cell as to_categories reads an object column: stripped text, None when blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = value.strip() if isinstance(value, str) else str(value)
+    return text or None
+
+
 def to_numbers(values: pd.Series, column: str) -> np.ndarray:
     """(n,) float64 of a column holding numbers or numbers as text; blanks are NaN.
 
@@ -67,8 +101,15 @@ def to_numbers(values: pd.Series, column: str) -> np.ndarray:
     """
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(values) <= FEW_ROWS:
+        few = [_plain_number(value) for value in values.tolist()]
+        if all(number is not None for number in few):
+            return np.array(few, dtype=np.float64)
     text = _number_text(values)
-    numbers = pd.to_numeric(text, errors="coerce")
+    try:  # exact, as float() reads text; pandas' to_numeric may be one unit in the last place off
+        return text.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        numbers = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & numbers.isna()
     if bad.any():
         raise TableValueError(f"column {column!r} expects numbers, got {_first(text[bad])}")
@@ -77,6 +118,9 @@ def to_numbers(values: pd.Series, column: str) -> np.ndarray:
 
 def to_categories(values: pd.Series) -> pd.Series:
     """A column as category text: stripped, blanks missing, whole numbers without ".0"."""
+    if len(values) <= FEW_ROWS and values.dtype == object:
+        few = [_plain_category(value) for value in values.tolist()]
+        return pd.Series(few, index=values.index, dtype=object)
     if pd.api.types.is_float_dtype(values):
         whole = values.notna() & (values == values.round())
         text = values.astype("string").mask(whole, values[whole].astype("Int64").astype("string"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from zerochurn.configs.settings import CostConfig
-from zerochurn.features.table import ColumnRoles, TableValueError, typed_table
+from zerochurn.features.table import ColumnRoles, TableValueError, to_categories, typed_table
 from zerochurn.serving.model import ScoringModel
 
 ID = "customer_id"
@@ -44,8 +44,8 @@ def table_rows(frame: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     id_column = model.card.id_column
     if id_column not in frame:
         raise TableValueError(f"the rows have no id column {id_column!r}")
-    ids = frame[id_column].astype("string").str.strip()
-    blank = ids.index[(ids.isna() | (ids == "")).to_numpy()]
+    ids = to_categories(frame[id_column])  # stripped text, None when blank
+    blank = ids.index[ids.isna().to_numpy()]
     if len(blank):
         shown = ", ".join(str(row) for row in blank[:SHOWN])
         raise TableValueError(f"column {id_column!r} is empty in row(s) {shown}")
@@ -58,4 +58,4 @@ def table_rows(frame: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     costs = [column for column in dict.fromkeys(extra) if column in frame.columns]
     roles = ColumnRoles(tuple(model.model.numeric), tuple(model.model.categorical))
     typed = typed_table(frame[[*present, *costs]], roles)
-    return pd.concat([ids.astype(object).rename(ID), typed], axis=1).reset_index(drop=True)
+    return pd.concat([ids.rename(ID), typed], axis=1).reset_index(drop=True)

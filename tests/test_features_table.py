@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from zerochurn.features.table import (
     CHURNED_WORDS,
+    FEW_ROWS,
     STAYED_WORDS,
     ColumnRoles,
     TableValueError,
@@ -125,3 +126,32 @@ def test_money_and_gap_marks_in_number_columns():
     assert not is_numeric_column(pd.Series(["29,85", "1"]))
     assert not is_numeric_column(pd.Series(["?", "-"]))
     assert to_categories(pd.Series(["-", "?"])).tolist() == ["-", "?"]
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.floats(allow_nan=True, allow_infinity=False, width=32),
+    st.sampled_from(["", " ", " 12 ", "3.5", "-2", "1e3", ".5", "yes", " Fiber optic ", "nan"]),
+)
+
+
+def _padded(cells: list, column: str):
+    """The values read one by one (few rows) and by the vectorised path (many rows)."""
+    few = pd.Series(cells, dtype=object)
+    many = pd.Series(cells * (FEW_ROWS // len(cells) + 1), dtype=object)
+    return few, many
+
+
+@given(st.lists(CELLS, min_size=1, max_size=8))
+def test_few_rows_read_like_many(cells):
+    few, many = _padded(cells, "c")
+    assert to_categories(few).tolist() == to_categories(many).tolist()[: len(cells)]
+    try:
+        expected = to_numbers(many, "c")[: len(cells)]
+    except TableValueError:
+        with pytest.raises(TableValueError):
+            to_numbers(few, "c")
+    else:
+        np.testing.assert_array_equal(to_numbers(few, "c"), expected)
