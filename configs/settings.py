@@ -231,6 +231,17 @@ class TableConfig(_Frozen):
     calibration_fraction: float = Field(
         0.2, gt=0, lt=1, description="Share of the remaining rows used only to calibrate."
     )
+    calibration: Literal["auto", "platt", "isotonic"] = Field(
+        "platt",
+        description="Calibration of a table model: a few thousand calibration rows make "
+        "isotonic steps coarse (many tied probabilities), so Platt by default.",
+    )
+    min_rows_per_leaf: int = Field(
+        20,
+        gt=0,
+        description="A table model's min_child_samples is the configured one, lowered to 1% "
+        "of its training rows but not below this.",
+    )
     id_unique_share: float = Field(
         0.95,
         gt=0,

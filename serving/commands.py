@@ -79,9 +79,15 @@ def _print_tiers(scores, title: str) -> None:
     console.print(table)
     if "contact" in scores:
         contact = scores[scores["contact"]]
+        unknown = int(contact["expected_savings"].isna().sum())
         console.print(
             f"worth a retention offer: {len(contact):,} customers, expected savings "
             f"{contact['expected_savings'].sum():,.0f}"
+            + (
+                f" ({unknown:,} without known costs: their cost columns are missing)"
+                if unknown
+                else ""
+            )
         )
 
 

@@ -172,15 +172,16 @@ def decision_columns(
     """contact and expected_savings, for a model trained with costs (else no columns).
 
     contact: churn_probability >= the card's decision threshold (training/costs.py picks
-    it); expected_savings: s x p x m - c in money under the training's costs, NaN where a
+    it) unless the customer's expected savings are <= 0; expected_savings: s x p x m - c in money under the training's costs, NaN where a
     cost column of the features is unknown.
     """
     if card.decision_threshold is None or card.costs is None:
         return {}
-    return {
-        "contact": probability >= card.decision_threshold,
-        "expected_savings": scoring_savings(probability, features, CostConfig(**card.costs)),
-    }
+    savings = scoring_savings(probability, features, CostConfig(**card.costs))
+    # A customer whose own costs say the offer loses money is not contacted, whatever
+    # the threshold (set on all customers) says; unknown savings leave the threshold alone.
+    contact = (probability >= card.decision_threshold) & ~(savings <= 0)
+    return {"contact": contact, "expected_savings": savings}
 
 
 def score_columns(

@@ -92,7 +92,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         )
         fit_idx, valid_idx = next(splitter.split(matrix, y, groups))
         categorical_idx = list(range(len(self.numeric), len(self.encoder_.columns_)))
-        names = list(self.encoder_.columns_)
+        # LightGBM refuses some characters in feature names (a table's "Total, USD"): the
+        # booster gets positional names; feature_names_ keeps the real ones.
+        names = [f"f{index}" for index in range(len(self.encoder_.columns_))]
 
         def dataset(rows: np.ndarray, reference: lgb.Dataset | None = None) -> lgb.Dataset:
             return lgb.Dataset(

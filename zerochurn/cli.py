@@ -248,7 +248,13 @@ def _print_outcome(outcome) -> None:
                 f"  contacting the top {row['customers']:,} ({row['share']:.1%}) saves "
                 f"{row['realised_savings']:,.0f} (expected {row['expected_savings']:,.0f})"
             )
-    console.print(f"champion is now version {outcome.champion}")
+    if outcome.champion is None:
+        console.print(
+            f"no champion yet: the gate refused version {outcome.version}; "
+            f"`zerochurn promote {outcome.version}` makes it champion anyway"
+        )
+    else:
+        console.print(f"champion is now version {outcome.champion}")
 
 
 def _registry(settings: Settings):
