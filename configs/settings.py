@@ -121,6 +121,25 @@ class FeatureConfig(_Frozen):
     complaint_unresolved_days: int = Field(
         30, gt=0, description="Days open after which an unresolved complaint is called old."
     )
+    survey_history_months: int = Field(
+        24,
+        gt=0,
+        description="Months of questionnaires averaged in the satisfaction history features: "
+        "each questionnaire is a noisy reading of a slowly moving satisfaction, so the mean "
+        "of several is a better estimate than the latest alone.",
+    )
+    complaint_load_half_life_days: float = Field(
+        120.0,
+        gt=0,
+        description="Half-life (days) of a complaint's weight in the complaint-load features: "
+        "the grievance a badly handled complaint leaves fades over months.",
+    )
+    followup_wait_days: int = Field(
+        7,
+        ge=0,
+        description="Days after its resolution before a complaint without a follow-up call "
+        "counts as not followed up.",
+    )
     value_function: ValueFunctionConfig = ValueFunctionConfig()
     satisfaction_index_weights: dict[str, float] = Field(
         default_factory=_default_weights,

@@ -286,6 +286,47 @@ _TEMPLATES: tuple[_Template, ...] = (
     ),
     _Template(
         _feature(
+            "satisfaction_index_{months}m",
+            "satisfaction",
+            "Satisfaction index (weighted dimension means mapped to 0..100) over every "
+            "questionnaire of the last {months} months: steadier than the latest alone.",
+            "index 0..100",
+            "Satisfaction index {value:.0f} of 100 over the surveys of the last {months} months",
+            "No survey in the last {months} months",
+        ),
+        "months",
+        _NUMBER,
+        lambda config: (config.survey_history_months,),
+    ),
+    _Template(
+        _feature(
+            "satisfaction_overall_{months}m",
+            "satisfaction",
+            "Mean score of every survey answer of the last {months} months.",
+            "score 25..100",
+            "Mean survey score {value:.0f} over the last {months} months "
+            "(25 poor .. 100 very satisfied)",
+            "No survey in the last {months} months",
+        ),
+        "months",
+        _NUMBER,
+        lambda config: (config.survey_history_months,),
+    ),
+    _Template(
+        _feature(
+            "survey_answers_{months}m",
+            "satisfaction",
+            "Survey answers (items) given in the last {months} months: how much the "
+            "satisfaction history rests on.",
+            "count",
+            "{value:,.0f} survey answers in the last {months} months",
+        ),
+        "months",
+        _NUMBER,
+        lambda config: (config.survey_history_months,),
+    ),
+    _Template(
+        _feature(
             "complaints_{days}d",
             "complaints",
             "Complaints opened in the {days} days before the as-of date.",
@@ -364,6 +405,45 @@ _TEMPLATES: tuple[_Template, ...] = (
             "days",
             "Last complaint {value:,.0f} days ago",
             "No complaints",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaint_load",
+            "complaints",
+            "Complaints weighted by age, each halving every complaint_load_half_life_days "
+            "(one opened just before the as-of date counts 1).",
+            "age-weighted count",
+            "Complaint load {value:.1f} (recent complaints weigh most)",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaint_load_late",
+            "complaints",
+            "Complaint load of the complaints not resolved by their due date (resolved late "
+            "or still open past it).",
+            "age-weighted count",
+            "Complaint load {value:.1f} from complaints not resolved on time",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaint_load_overdue",
+            "complaints",
+            "Complaint load of the complaints still open past their due date.",
+            "age-weighted count",
+            "Complaint load {value:.1f} from complaints still open past their due date",
+        )
+    ),
+    _Template(
+        _feature(
+            "complaint_load_no_followup",
+            "complaints",
+            "Complaint load of the resolved complaints nobody called the customer back "
+            "about within followup_wait_days.",
+            "age-weighted count",
+            "Complaint load {value:.1f} from resolved complaints without a follow-up call",
         )
     ),
 )

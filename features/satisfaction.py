@@ -1,4 +1,9 @@
-"""Satisfaction features from the latest and previous survey questionnaire before T."""
+"""Satisfaction features from the latest and previous questionnaire before T, and the history.
+
+The history features average every questionnaire of the last survey_history_months: each
+questionnaire is a noisy reading of a satisfaction that moves slowly, so their mean tracks
+it more closely than the latest questionnaire alone.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +21,18 @@ from zerochurn.features.grouping import (
     mean_of,
     member_rows,
 )
-from zerochurn.features.periods import day_numbers, days_since_day
+from zerochurn.features.periods import EPOCH, day_numbers, days_since_day, months_before
 
 SCORE_MIN = min(GRADE_SCORES.values())
 SCORE_MAX = max(GRADE_SCORES.values())
 INDEX_MAX = 100.0
 """The satisfaction index runs from 0 (all answers SCORE_MIN) to INDEX_MAX (all SCORE_MAX)."""
 
-LATEST, PREVIOUS, OLDER = 0, 1, -1
-"""Slots of an answer: in the latest questionnaire, the one before, or an older one."""
-SLOTS = 2
-"""Questionnaires per customer the features look at: the latest and the previous."""
+LATEST, PREVIOUS, EARLIER, OLDER = 0, 1, 2, -1
+"""Slots of an answer: in the latest questionnaire, the one before, an earlier one inside the
+history window, or one before that window (not used)."""
+SLOTS = 3
+"""Slots the features aggregate: LATEST, PREVIOUS and EARLIER."""
 
 
 def satisfaction_index(dimension_scores: np.ndarray, weights: dict[str, float]) -> np.ndarray:
@@ -45,32 +51,34 @@ def satisfaction_index(dimension_scores: np.ndarray, weights: dict[str, float]) 
 
 
 def _questionnaire_slots(
-    positions: np.ndarray, day: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+    positions: np.ndarray, day: np.ndarray, size: int, history_start: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which of its customer's questionnaires each answer belongs to.
 
-    positions: population position of each answer; day: its periods.day_numbers. Returns
-    the slot of each answer (int8: LATEST, PREVIOUS or OLDER) and the day of each
-    customer's latest questionnaire (NO_DAY if none).
+    positions: population position of each answer; day: its periods.day_numbers;
+    history_start: first day number of the history window. Returns the slot of each answer
+    (int8: LATEST, PREVIOUS, EARLIER or OLDER) and the day of each customer's latest and
+    previous questionnaire (NO_DAY if none).
     """
     latest_day = group_max(positions, day, size)
     latest = day == latest_day[positions]
     previous_day = group_max(positions[~latest], day[~latest], size)
-    slot = np.full(len(day), OLDER, dtype=np.int8)
+    slot = np.where(day >= history_start, np.int8(EARLIER), np.int8(OLDER))
     slot[day == previous_day[positions]] = PREVIOUS
     slot[latest] = LATEST
-    return slot, latest_day
+    return slot, latest_day, previous_day
 
 
-def _recent_answers(
-    surveys: pd.DataFrame, population_ids: pd.Index, as_of: pd.Timestamp
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The answers in each customer's latest and previous questionnaire before `as_of`.
+def _slotted_answers(
+    surveys: pd.DataFrame, population_ids: pd.Index, as_of: pd.Timestamp, history_start: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The answers before `as_of` in a slot: latest, previous or inside the history window.
 
-    Returns (cell, score, latest_day): for each such answer its flat index in a
+    history_start: first day number of the history window. Returns (cell, score,
+    latest_day, previous_day): for each such answer its flat index in a
     (customers, SLOTS, dimensions) table and its score; per customer the day of the
-    latest questionnaire (periods.day_numbers, NO_DAY if none). Answers whose dimension
-    is not in SURVEY_DIMENSIONS are ignored.
+    latest and previous questionnaire (periods.day_numbers, NO_DAY if none). Answers whose
+    dimension is not in SURVEY_DIMENSIONS are ignored.
     """
     dimension = index_positions(surveys["dimension"], pd.Index(SURVEY_DIMENSIONS)).astype(np.int8)
     keep, positions = member_rows(
@@ -80,14 +88,14 @@ def _recent_answers(
     )
     dimension = dimension[keep]
     day = day_numbers(surveys["date"].to_numpy())[keep]
-    slot, latest_day = _questionnaire_slots(positions, day, len(population_ids))
-    recent = slot != OLDER
-    answers = keep.copy()
-    answers[keep] = recent
-    cell = cells(
-        positions[recent], (slot[recent], SLOTS), (dimension[recent], len(SURVEY_DIMENSIONS))
+    slot, latest_day, previous_day = _questionnaire_slots(
+        positions, day, len(population_ids), history_start
     )
-    return cell, surveys["score"].to_numpy()[answers].astype(float), latest_day
+    used = slot != OLDER
+    answers = keep.copy()
+    answers[keep] = used
+    cell = cells(positions[used], (slot[used], SLOTS), (dimension[used], len(SURVEY_DIMENSIONS)))
+    return cell, surveys["score"].to_numpy()[answers].astype(float), latest_day, previous_day
 
 
 def satisfaction_features(
@@ -108,11 +116,19 @@ def satisfaction_features(
     mean of all latest items; satisfaction_overall_change, latest minus previous overall
     (NaN without a previous questionnaire); satisfied_share, share of latest items scored
     at least config.satisfied_score; days_since_survey, from the day of the latest
-    questionnaire; satisfaction_index, 0..100 (`satisfaction_index`).
+    questionnaire; satisfaction_index, 0..100 (`satisfaction_index`). Over every
+    questionnaire answered from the day m = config.survey_history_months calendar months
+    before as_of: satisfaction_index_{m}m, the index of the dimension means of all those
+    answers; satisfaction_overall_{m}m, the mean of all those answers; and
+    survey_answers_{m}m, their number (0 when none).
     """
     size = len(population)
     width = len(SURVEY_DIMENSIONS)
-    cell, score, latest_day = _recent_answers(surveys, pd.Index(population["customer_id"]), as_of)
+    months = config.survey_history_months
+    history_start = (months_before(as_of, months) - EPOCH).days
+    cell, score, latest_day, previous_day = _slotted_answers(
+        surveys, pd.Index(population["customer_id"]), as_of, history_start
+    )
     shape = (size, SLOTS, width)
     sums = group_sum(cell, score, size * SLOTS * width).reshape(shape)
     counts = group_count(cell, size * SLOTS * width).reshape(shape)
@@ -124,6 +140,13 @@ def satisfaction_features(
     overall = mean_of(sums.sum(axis=2), counts.sum(axis=2))
     latest_dims = dimension_means[:, LATEST]
     previous_dims = dimension_means[:, PREVIOUS]
+    # The latest or previous questionnaire may predate the window; EARLIER ones never do.
+    in_window = np.column_stack(
+        [latest_day >= history_start, previous_day >= history_start, np.ones(size, bool)]
+    )[:, :, None]
+    history_sums = (sums * in_window).sum(axis=1)
+    history_counts = (counts * in_window).sum(axis=1)
+    history_dims = mean_of(history_sums, history_counts)
 
     columns = {
         "satisfaction_index": satisfaction_index(latest_dims, config.satisfaction_index_weights),
@@ -133,5 +156,12 @@ def satisfaction_features(
         "days_since_survey": days_since_day(as_of, latest_day),
         **{f"satisfaction_{d}": latest_dims[:, i] for i, d in enumerate(SURVEY_DIMENSIONS)},
         **{f"satisfaction_{d}_prev": previous_dims[:, i] for i, d in enumerate(SURVEY_DIMENSIONS)},
+        f"satisfaction_index_{months}m": satisfaction_index(
+            history_dims, config.satisfaction_index_weights
+        ),
+        f"satisfaction_overall_{months}m": mean_of(
+            history_sums.sum(axis=1), history_counts.sum(axis=1)
+        ),
+        f"survey_answers_{months}m": history_counts.sum(axis=1),
     }
     return pd.DataFrame(columns, index=population.index)

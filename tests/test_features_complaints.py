@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from zerochurn.configs.settings import FeatureConfig
 from zerochurn.features.complaints import complaint_features
@@ -60,7 +61,11 @@ def test_complaint_features_by_hand() -> None:
     assert a["days_since_complaint"] == 11
 
     none = got.loc["none"]
-    counts = [c for c in got.columns if c.startswith("complaints_") and not c.endswith("share")]
+    counts = [
+        c
+        for c in got.columns
+        if c.startswith(("complaints_", "complaint_load")) and not c.endswith("share")
+    ]
     assert (none[counts] == 0).all()
     assert none.drop(counts).isna().all()
 
@@ -71,6 +76,43 @@ def test_complaint_features_by_hand() -> None:
     assert c["complaints_followed_up_share"] == 1
     assert np.isnan(c["complaint_followup_score"])
     assert c["days_since_complaint"] == 30
+
+
+def test_complaint_loads_by_hand() -> None:
+    # half-life 120 days: a's complaints 1-4 are 11, 61, 122 and 538 days old at T
+    got = complaint_features(COMPLAINTS, POPULATION, as_of=AS_OF, config=FeatureConfig())
+    a = got.loc[0]
+
+    def w(days: int) -> float:
+        return 0.5 ** (days / 120)
+
+    assert a["complaint_load"] == pytest.approx(w(11) + w(61) + w(122) + w(538))
+    assert a["complaint_load_late"] == pytest.approx(w(11) + w(61) + w(122))  # 1, 2 past due
+    assert a["complaint_load_overdue"] == pytest.approx(w(11) + w(61))
+    assert a["complaint_load_no_followup"] == 0  # 3 and 4 were followed up
+    assert got.loc[2, "complaint_load"] == pytest.approx(w(30))
+
+
+def test_complaint_loads_halve_and_wait_for_the_followup() -> None:
+    complaints = pd.DataFrame(
+        {
+            "customer_id": "x",
+            "opened_at": _dates("2024-06-21", "2024-06-11", "2024-06-01", "2024-06-26"),
+            "due_at": _dates("2024-06-24", "2024-06-18", "2024-06-15", "2024-07-03"),
+            # on time; late, resolved just 7 days before T; never; open, not due yet
+            "resolved_at": _dates("2024-06-22", "2024-06-24", None, None),
+            "followed_up_at": _dates(None, None, None, None),
+            "followup_score": np.nan,
+        }
+    )
+    config = FeatureConfig(complaint_load_half_life_days=10, followup_wait_days=7)
+    population = pd.DataFrame({"customer_id": ["x"]})
+    x = complaint_features(complaints, population, as_of=AS_OF, config=config).loc[0]
+    assert x["complaint_load"] == pytest.approx(0.5 + 0.25 + 0.125 + 0.5**0.5)  # 10, 20, 30, 5 days
+    assert x["complaint_load_late"] == pytest.approx(0.25 + 0.125)
+    assert x["complaint_load_overdue"] == pytest.approx(0.125)
+    # only the first: the second was resolved 7 days before T, its call may still come
+    assert x["complaint_load_no_followup"] == pytest.approx(0.5)
 
 
 def test_unresolved_threshold_comes_from_config() -> None:

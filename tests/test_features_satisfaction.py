@@ -75,12 +75,40 @@ def test_latest_and_previous_questionnaire_by_hand() -> None:
 
 def test_never_surveyed_is_missing_and_single_survey_has_no_change() -> None:
     got = _features()
-    assert got.loc["never"].isna().all()
+    assert got.loc["never", "survey_answers_24m"] == 0
+    assert got.loc["never"].drop("survey_answers_24m").isna().all()
     once = got.loc["once"]
     assert once["satisfaction_logistics"] == 75
     assert once["satisfaction_index"] == pytest.approx(100 * 50 / 75)
     assert np.isnan(once["satisfaction_overall_change"])
     assert np.isnan(once["satisfaction_logistics_prev"])
+
+
+def test_history_averages_every_questionnaire_in_the_window_by_hand() -> None:
+    a = _features().loc["a"]  # 2024-01-10 and 2024-04-10; the one at T does not count
+    assert a["survey_answers_24m"] == 8
+    assert a["satisfaction_overall_24m"] == (50 + 100 + 25 + 100 + 100 + 50 + 75 + 25) / 8
+    # dimension means: quality (50 + 100 + 100 + 100) / 4 = 87.5 -> 83.3, price
+    # (25 + 50 + 75) / 3 = 50 -> 33.3, complaint handling 25 -> 0; weights .20 .12 .10
+    assert a["satisfaction_index_24m"] == pytest.approx((0.20 * 250 / 3 + 0.12 * 100 / 3) / 0.42)
+    once = _features().loc["once"]
+    assert once["survey_answers_24m"] == 1
+    assert once["satisfaction_overall_24m"] == 75
+
+
+def test_history_window_comes_from_config() -> None:
+    # 4 months before T is 2024-03-01: only a's questionnaire of 2024-04-10 is inside
+    got = _features(FeatureConfig(survey_history_months=4))
+    assert "satisfaction_overall_24m" not in got
+    assert got.loc["a", "survey_answers_4m"] == 5
+    assert got.loc["a", "satisfaction_overall_4m"] == (100 + 100 + 50 + 75 + 25) / 5
+    assert got.loc["a", "satisfaction_overall"] == 70  # the latest is unaffected
+    # 1 month before T is 2024-06-01: "once" answered on that very day, "a" before it
+    got = _features(FeatureConfig(survey_history_months=1))
+    assert got.loc["a", "survey_answers_1m"] == 0
+    assert np.isnan(got.loc["a", "satisfaction_index_1m"])
+    assert got.loc["a", "satisfaction_product_quality_prev"] == 75  # slots still filled
+    assert got.loc["once", "survey_answers_1m"] == 1
 
 
 def test_index_weights_are_renormalised_over_answered_dimensions() -> None:

@@ -143,6 +143,25 @@ def test_calibrators_are_monotone_and_bounded():
     assert method in ("platt", "isotonic") and set(scores) == {"platt", "isotonic"}
 
 
+def test_isotonic_calibrator_runs_through_step_centres_by_hand():
+    raw = np.arange(6.0)
+    y = np.array([0, 0, 1, 0, 1, 1])
+    # steps 0, 0.5, 1 over scores {0, 1}, {2, 3}, {4, 5}: centres 0.5, 2.5, 4.5; the end
+    # segments continue to 0 and 5 (levels -0.125 and 1.125, clipped)
+    calibrator = IsotonicCalibrator().fit(raw, y)
+    np.testing.assert_allclose(calibrator.x_, [0, 0.5, 2.5, 4.5, 5])
+    np.testing.assert_allclose(calibrator.y_, [0, 0, 0.5, 1, 1])
+    np.testing.assert_allclose(calibrator.transform(np.array([1.5, 3.0, 9.0])), [0.25, 0.625, 1])
+
+
+def test_isotonic_calibrator_keeps_the_order_of_distinct_scores():
+    rng = np.random.default_rng(1)
+    raw = rng.normal(size=4000)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(2 * raw - 1)))).astype(int)
+    p = IsotonicCalibrator().fit(raw, y).transform(np.linspace(-2, 2, 500))
+    assert np.all(np.diff(p) > 0)
+
+
 def test_gate_baseline_margin_moves_the_first_bar():
     baseline = {"roc_auc": 0.70, "ece": 0.02}
     near_tie = {"roc_auc": 0.699, "ece": 0.02}
