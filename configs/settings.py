@@ -252,8 +252,8 @@ class TableConfig(_Frozen):
     )
     calibration: Literal["auto", "platt", "isotonic"] = Field(
         "platt",
-        description="Calibration of a table model: a few thousand calibration rows make "
-        "isotonic steps coarse (many tied probabilities), so Platt by default.",
+        description="Calibration of a table model: on a few thousand calibration rows "
+        "isotonic steps are coarse and noisy, so Platt by default.",
     )
     min_rows_per_leaf: int = Field(
         20,
