@@ -33,6 +33,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from zerochurn.configs.settings import CostConfig
+from zerochurn.features.table import TableValueError, to_numbers
 from zerochurn.training.plots import titled_axes
 
 CONTACT_NOBODY = math.inf
@@ -173,8 +174,10 @@ def scoring_savings(probability: np.ndarray, frame: pd.DataFrame, config: CostCo
             return np.full(len(frame), float(value or 0.0))
         if value not in frame:
             return np.full(len(frame), np.nan)
-        text = frame[value].astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-        numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+        try:  # read as a flat table's numbers are read: text, blanks, "$1,889.50"
+            numbers = to_numbers(frame[value], value)
+        except TableValueError:  # a word in some row: that row's savings are unknown
+            numbers = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=np.float64)
         return np.where(numbers >= 0, numbers, np.nan)
 
     missed, offer = cost(config.missed_churner), cost(config.retention_offer)
