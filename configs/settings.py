@@ -38,6 +38,12 @@ class GenerateConfig(_Frozen):
     drift_from: str | None = Field(
         None, description="First month (YYYY-MM) the drift applies to; required with drift."
     )
+    hidden_state: bool = Field(
+        False,
+        description="Also record each customer's hidden churn drivers (satisfaction, price "
+        "experience, grievance, frailty) in the ground truth, for diagnostics of what the "
+        "data cannot show; never features.",
+    )
 
     @field_validator("start")
     @classmethod
@@ -237,6 +243,13 @@ class TableConfig(_Frozen):
     id_column: str = Field("customer_id", min_length=1, description="Column of customer ids.")
     target_column: str = Field(
         "churned", min_length=1, description="Column of churn labels (yes/no, 1/0, ...)."
+    )
+    positive_label: str | None = Field(
+        None,
+        min_length=1,
+        description="The target value that means churned (compared stripped, in any case); "
+        "every other non-blank value means stayed. None: recognise the common spellings "
+        "(yes/no, 1/0, true/false, churned/stayed, ...).",
     )
     exclude: tuple[str, ...] = Field((), description="Columns never used as features.")
     margin_column: str | None = Field(

@@ -144,13 +144,18 @@ def is_numeric_column(values: pd.Series) -> bool:
     return bool(pd.to_numeric(present, errors="coerce").notna().all())
 
 
-def parse_labels(values: pd.Series, column: str) -> pd.Series:
+def parse_labels(values: pd.Series, column: str, positive: str | None = None) -> pd.Series:
     """0/1 churn labels ("Int8", <NA> where blank) from any common spelling, any case.
 
     Churned: 1, yes, y, true, t, churned, churn, left, lost; stayed: 0, no, n, false, f,
     active, stayed, retained, stay. Raises TableValueError naming the column and the first
     values that are neither.
+
+    With `positive` (table.positive_label, e.g. "Attrited Customer") that value means
+    churned and every other non-blank value stayed; see positive_labels.
     """
+    if positive is not None:
+        return positive_labels(values, column, positive)
     if pd.api.types.is_bool_dtype(values):
         return values.astype("Int8")
     text = _blank_to_missing(values).str.lower().str.replace(r"^([01])\.0+$", r"\1", regex=True)
@@ -160,11 +165,40 @@ def parse_labels(values: pd.Series, column: str) -> pd.Series:
     if bad.any():
         raise TableValueError(
             f"column {column!r} is the churn label: expected yes/no, 1/0, true/false or "
-            f"churned/active, got {_first(values[bad])}"
+            f"churned/active, got {_first(values[bad])}; say which value means churned "
+            "with --positive VALUE (table.positive_label)"
         )
     labels = pd.Series(pd.NA, index=values.index, dtype="Int8")
     labels[churned.fillna(False)] = 1
     labels[stayed.fillna(False)] = 0
+    return labels
+
+
+def positive_labels(values: pd.Series, column: str, positive: str) -> pd.Series:
+    """0/1 churn labels ("Int8", <NA> where blank): 1 where the value is `positive`, else 0.
+
+    Values are read as category text (stripped; a whole float 1.0 reads "1") and compared
+    with the stripped `positive` in any case, otherwise exactly. Raises TableValueError
+    naming the column and the most frequent values when no row holds `positive`.
+    """
+    wanted = positive.strip().casefold()
+    if not wanted:
+        raise TableValueError(f"column {column!r} is the churn label: the churned value is blank")
+    text = to_categories(values).astype("string")
+    present = text.notna()
+    churned = present & (text.str.casefold() == wanted)
+    if present.any() and not churned.any():
+        seen = text[present].value_counts()
+        shown = ", ".join(repr(value) for value in seen.index[:SHOWN_VALUES])
+        more = len(seen) - SHOWN_VALUES
+        shown += f" and {more} more" if more > 0 else ""
+        raise TableValueError(
+            f"column {column!r} is the churn label: no row holds the churned value "
+            f"{positive.strip()!r}; the values are {shown}"
+        )
+    labels = pd.Series(pd.NA, index=values.index, dtype="Int8")
+    labels[churned.fillna(False).to_numpy(dtype=bool)] = 1
+    labels[(present & ~churned).fillna(False).to_numpy(dtype=bool)] = 0
     return labels
 
 

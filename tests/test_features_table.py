@@ -102,6 +102,65 @@ def test_unknown_label_names_column_and_values():
         parse_labels(pd.Series(["yes", "no", "maybe"]), "Exited")
 
 
+def test_unknown_label_suggests_naming_the_churned_value():
+    values = pd.Series(["Existing Customer", "Attrited Customer"])
+    with pytest.raises(TableValueError) as caught:
+        parse_labels(values, "Attrition_Flag")
+    message = str(caught.value)
+    assert "'Attrition_Flag'" in message and "row 0: 'Existing Customer'" in message
+    assert message.endswith(
+        "say which value means churned with --positive VALUE (table.positive_label)"
+    )
+
+
+def test_positive_value_is_churned_and_every_other_value_stayed():
+    # The bank churn set's labels: stripped, any case, otherwise exact ("Attrited" alone is not it).
+    values = pd.Series(
+        [
+            "Attrited Customer",
+            "Existing Customer",
+            " attrited customer ",
+            "ATTRITED CUSTOMER",
+            "Attrited",
+            "yes",
+            "",
+            "  ",
+            None,
+        ]
+    )
+    parsed = parse_labels(values, "Attrition_Flag", positive="  Attrited Customer ")
+    assert parsed.dtype == "Int8"
+    assert parsed.tolist()[:6] == [1, 0, 1, 1, 0, 0]  # "yes" is just another value here
+    assert parsed.isna().tolist() == [False] * 6 + [True] * 3  # blanks stay missing
+
+
+def test_positive_value_in_typed_columns():
+    # Parquet keeps types: a float label column with a gap reads 1.0 as "1"; booleans as text.
+    floats = pd.Series([1.0, 0.0, np.nan, 2.0])
+    assert parse_labels(floats, "Exited", positive="1").tolist() == [1, 0, pd.NA, 0]
+    assert parse_labels(pd.Series([True, False]), "flag", positive="TRUE").tolist() == [1, 0]
+    # "0" as the churned value inverts what the common spellings would read.
+    assert parse_labels(pd.Series(["0", "1", "0"]), "active", positive="0").tolist() == [1, 0, 1]
+
+
+def test_positive_value_absent_names_column_and_values_seen():
+    values = pd.Series(["Existing Customer"] * 3 + ["Atrited Customer", "", "Closed"])
+    with pytest.raises(
+        TableValueError,
+        match=r"'Attrition_Flag' is the churn label: no row holds the churned value "
+        r"'Attrited Customer'; the values are 'Existing Customer', 'Atrited Customer', 'Closed'$",
+    ):
+        parse_labels(values, "Attrition_Flag", positive="Attrited Customer")
+    many = pd.Series([f"v{i}" for i in range(8)])
+    with pytest.raises(TableValueError, match=r"'v0', 'v1', 'v2', 'v3', 'v4' and 3 more$"):
+        parse_labels(many, "y", positive="churned")
+
+
+def test_positive_value_on_an_empty_column_leaves_every_label_missing():
+    # Nothing to look for: the reader then reports "every churn label is empty".
+    assert parse_labels(pd.Series(["", None]), "y", positive="x").isna().all()
+
+
 @given(
     st.lists(
         st.tuples(st.sampled_from(sorted(CHURNED_WORDS | STAYED_WORDS)), st.booleans()),

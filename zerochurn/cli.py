@@ -33,6 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts name settings as [section.key], not markup
 )
 app.add_typer(report_app, name="report")
 
@@ -86,6 +87,14 @@ def generate(
     ] = None,
     drift_from: Annotated[str | None, typer.Option(help="First drifted month, YYYY-MM.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    hidden_state: Annotated[
+        bool | None,
+        typer.Option(
+            "--hidden-state",
+            help="Also write each customer's hidden churn drivers into the ground truth, "
+            "for diagnostics [generate.hidden_state].",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic world: customers, transactions, surveys, complaints and ground truth."""
     settings = ctx.obj.settings(
@@ -95,6 +104,7 @@ def generate(
             "generate.seed": seed,
             "generate.drift": drift,
             "generate.drift_from": drift_from,
+            "generate.hidden_state": hidden_state,
         }
     )
     if fmt not in ("parquet", "csv"):
@@ -184,6 +194,12 @@ def train(
     target: Annotated[
         str | None, typer.Option(help="Churn label column of --table [table.target_column].")
     ] = None,
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            help="The --target value that means churned, any other stayed [table.positive_label]."
+        ),
+    ] = None,
     exclude: Annotated[
         list[str] | None, typer.Option(help="A --table column never to learn from (repeatable).")
     ] = None,
@@ -202,6 +218,7 @@ def train(
             "churn.inactivity_days": inactivity_days,
             "table.id_column": id_column,
             "table.target_column": target,
+            "table.positive_label": positive,
             "table.exclude": exclude or None,
         }
     )

@@ -136,7 +136,10 @@ def train_table_with_progress(settings: Settings, path: Path, *, tune_trials: in
     config = settings.table
     try:
         table = read_customer_table(
-            path, id_column=config.id_column, target_column=config.target_column
+            path,
+            id_column=config.id_column,
+            target_column=config.target_column,
+            positive_label=config.positive_label,
         )
         snapshots = table_snapshots(table, settings)
     except DataValidationError as exc:

@@ -130,7 +130,9 @@ def _label_problems(path: Path, labels: pd.Series, column: str) -> list[Problem]
     return []
 
 
-def read_customer_table(path: Path, *, id_column: str, target_column: str) -> CustomerTable:
+def read_customer_table(
+    path: Path, *, id_column: str, target_column: str, positive_label: str | None = None
+) -> CustomerTable:
     """Read and check a flat customer table for training.
 
     Parameters
@@ -138,6 +140,8 @@ def read_customer_table(path: Path, *, id_column: str, target_column: str) -> Cu
     path : CSV or Parquet file, one row per customer
     id_column : column of unique, non-empty customer ids (renamed customer_id)
     target_column : column of churn labels, removed from the other columns
+    positive_label : the target value that means churned (any other value: stayed);
+        None reads the common spellings (yes/no, 1/0, ...)
 
     Raises DataValidationError listing every problem: missing file or column, empty or
     repeated ids, unreadable, empty or constant labels.
@@ -156,7 +160,8 @@ def read_customer_table(path: Path, *, id_column: str, target_column: str) -> Cu
         try:
             # a 1-based index, so a bad label names its data row as the id problems do
             numbered = frame[target_column].set_axis(range(1, len(frame) + 1))
-            labels = parse_labels(numbered, target_column).reset_index(drop=True)
+            labels = parse_labels(numbered, target_column, positive_label)
+            labels = labels.reset_index(drop=True)
         except TableValueError as exc:
             problems.append(Problem(None, target_column, str(exc), file=path.name))
         else:
