@@ -17,6 +17,7 @@ from zerochurn.contract.validate import validate_dir
 from zerochurn.synthetic import World, WorldParameters, generate_world, write_world
 from zerochurn.synthetic.churn import monthly_hazard, state_log_odds
 from zerochurn.synthetic.parameters import CategoryParameters, ComplaintParameters
+from zerochurn.synthetic.tables import HIDDEN_STATE_COLUMNS
 
 HORIZON_DAYS = 90
 DRIFT_FROM = "2025-01"
@@ -381,3 +382,36 @@ def test_write_world_leaves_no_partial_output(tmp_path: Path, monkeypatch) -> No
         write_world(world, out)
     assert [p.name for p in tmp_path.iterdir()] == ["data"]
     assert [p.name for p in out.iterdir()] == ["old.txt"]
+
+
+def test_hidden_state_describes_the_same_world(world: World) -> None:
+    hidden = generate_world(
+        GenerateConfig(customers=3000, months=24, seed=11, hidden_state=True),
+        horizon_days=HORIZON_DAYS,
+    )
+    for name, frame in world.tables.items():
+        pd.testing.assert_frame_equal(hidden.tables[name], frame)
+    truth = hidden.ground_truth
+    pd.testing.assert_frame_equal(truth[list(world.ground_truth.columns)], world.ground_truth)
+    assert list(truth.columns[4:]) == list(HIDDEN_STATE_COLUMNS)
+    assert (truth.groupby("customer_id")["frailty"].nunique() == 1).all()
+    assert (truth["grievance"] >= 0).all()
+    # The hidden drivers are what the survey answers measure, with noise.
+    surveys = world.tables["surveys"].assign(
+        as_of=lambda s: s["date"].dt.to_period("M").dt.to_timestamp() + pd.DateOffset(months=1)
+    )
+    answers = surveys.assign(score=surveys["grade"].map(GRADE_SCORES).astype(float))
+    mean = answers.groupby(["customer_id", "as_of"])["score"].mean().rename("score")
+    price = (
+        answers[answers["dimension"] == "price"]
+        .groupby(["customer_id", "as_of"])["score"]
+        .mean()
+        .rename("price_score")
+    )
+    joined = truth.join(mean, on=["customer_id", "as_of"], how="inner").join(
+        price, on=["customer_id", "as_of"]
+    )
+    assert joined["satisfaction"].corr(joined["score"]) > 0.6
+    assert joined["price_experience"].corr(joined["price_score"]) > 0.3
+    # Higher true risk goes with lower satisfaction.
+    assert truth["satisfaction"].corr(truth["true_probability"]) < -0.2

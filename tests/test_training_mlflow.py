@@ -59,6 +59,8 @@ def test_run_records_everything(world):
             "value_captured_top10",
             "oracle_roc_auc",
             "auc_vs_oracle",
+            "oracle_expected_roc_auc",
+            "expected_auc_vs_oracle",
         )
     } | {"baseline_roc_auc", "baseline_ece"}
     assert expected_metrics <= set(run.data.metrics)
@@ -84,6 +86,7 @@ def test_run_records_everything(world):
     assert model_info.signature is not None and model_info.saved_input_example_info is not None
     assert json.loads(version.tags["gate"])["compared_with"] == "baseline"
     assert 0.0 < run.data.metrics["test_auc_vs_oracle"] <= 1.2
+    assert 0.5 < run.data.metrics["test_expected_auc_vs_oracle"] <= 1.0
 
 
 def test_champion_from_registry_scores_exactly_as_at_training(world):

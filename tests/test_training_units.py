@@ -7,12 +7,17 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
 
 from zerochurn.configs.settings import GateConfig, TrainingConfig
 from zerochurn.training.calibration import IsotonicCalibrator, PlattCalibrator, choose_calibration
 from zerochurn.training.encoding import FeatureEncoder
 from zerochurn.training.gate import promotion_decision
-from zerochurn.training.metrics import classification_metrics, expected_calibration_error
+from zerochurn.training.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    expected_roc_auc,
+)
 from zerochurn.training.split import out_of_time_split
 
 
@@ -53,6 +58,34 @@ def test_ece_is_between_zero_and_one(probabilities, seed):
 
 def _months(start: str, count: int) -> list[pd.Timestamp]:
     return list(pd.date_range(start, periods=count, freq="MS"))
+
+
+def test_expected_roc_auc_by_hand():
+    # Pairs (churner i, stayer j), weight p_i * (1 - p_j): concordant (2,1) 0.4, (3,1) 0.72,
+    # (3,2) 0.45; discordant (1,2) 0.1, (1,3) 0.02, (2,3) 0.05: 1.57 / 1.74.
+    score = np.array([1.0, 2.0, 3.0])
+    p = np.array([0.2, 0.5, 0.9])
+    assert expected_roc_auc(score, p) == pytest.approx(1.57 / 1.74)
+    # Tied scores order nothing: every pair counts half.
+    assert expected_roc_auc(np.zeros(3), p) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="can churn and rows that can stay"):
+        expected_roc_auc(score, np.zeros(3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(st.integers(0, 1), min_size=2, max_size=40).filter(
+        lambda y: 0 < sum(y) < len(y)
+    ),
+    data=st.data(),
+)
+def test_expected_roc_auc_of_known_labels_is_the_roc_auc(labels, data):
+    # With probabilities of 0 and 1 the labels are certain: the expectation is the AUC itself.
+    score = data.draw(st.lists(st.integers(0, 5), min_size=len(labels), max_size=len(labels)))
+    y = np.array(labels)
+    assert expected_roc_auc(np.array(score, float), y.astype(float)) == pytest.approx(
+        roc_auc_score(y, score)
+    )
 
 
 def test_split_purges_overlapping_label_windows():

@@ -25,7 +25,7 @@ from zerochurn.training.costs import (
 from zerochurn.training.data import KEYS, LABEL, Snapshots
 from zerochurn.training.fit import fit_baseline, fit_churn_model
 from zerochurn.training.gate import GateDecision, promotion_decision
-from zerochurn.training.metrics import classification_metrics
+from zerochurn.training.metrics import classification_metrics, expected_roc_auc
 from zerochurn.training.model import ChurnModel
 from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
 from zerochurn.training.registry import CHAMPION, ChampionRegistry
@@ -60,18 +60,30 @@ def out_of_time_metrics(snapshots: Snapshots, probability: np.ndarray) -> dict[s
 
 
 def oracle_metrics(
-    test: pd.DataFrame, ground_truth: pd.DataFrame, model_auc: float
+    test: pd.DataFrame, ground_truth: pd.DataFrame, probability: np.ndarray, model_auc: float
 ) -> dict[str, float]:
-    """ROC-AUC of the generator's true probabilities on the test rows, and the model's share."""
+    """How the model compares with the generator's true probabilities on the test rows.
+
+    probability: the model's (n,) scores of the test rows, in their order. Returns the
+    oracle's ROC-AUC and ECE, the model's share of the oracle's AUC, and the same share of
+    the AUCs expected over label draws (training.metrics.expected_roc_auc), which is free
+    of the test month's label noise.
+    """
     truth = ground_truth.assign(as_of=pd.to_datetime(ground_truth["as_of"]))
-    joined = test[[*KEYS, LABEL]].merge(truth[[*KEYS, "true_probability"]], on=list(KEYS))
+    rows = test[[*KEYS, LABEL]].assign(model=probability)
+    joined = rows.merge(truth[[*KEYS, "true_probability"]], on=list(KEYS))
     if len(joined) < len(test):
         raise ValueError(f"ground truth covers {len(joined)} of {len(test)} test rows")
-    oracle = classification_metrics(joined[LABEL].to_numpy(), joined["true_probability"].to_numpy())
+    true_probability = joined["true_probability"].to_numpy()
+    oracle = classification_metrics(joined[LABEL].to_numpy(), true_probability)
+    oracle_expected = expected_roc_auc(true_probability, true_probability)
     return {
         "oracle_roc_auc": oracle["roc_auc"],
         "oracle_ece": oracle["ece"],
         "auc_vs_oracle": model_auc / oracle["roc_auc"],
+        "oracle_expected_roc_auc": oracle_expected,
+        "expected_auc_vs_oracle": expected_roc_auc(joined["model"].to_numpy(), true_probability)
+        / oracle_expected,
     }
 
 
@@ -218,7 +230,9 @@ def train_and_register(
         }
         metrics = out_of_time_metrics(snapshots, scores["lightgbm"])
         if ground_truth is not None:
-            metrics |= oracle_metrics(snapshots.test, ground_truth, metrics["roc_auc"])
+            metrics |= oracle_metrics(
+                snapshots.test, ground_truth, scores["lightgbm"], metrics["roc_auc"]
+            )
         baseline_metrics = out_of_time_metrics(snapshots, scores["baseline"])
         champion_metrics = None
         if registry.version(CHAMPION) is not None:

@@ -325,19 +325,41 @@ def live(
     state.churn_log_odds[index] = _churn_state(
         c, index, experience, satisfaction, state.grievance[index], conditions, params
     )
-    events.truth.append(_truth(state, index, following, horizon_months, params))
+    hidden = (
+        np.column_stack(
+            [satisfaction, experience[:, PRICE], state.grievance[index], c.frailty[index]]
+        )
+        if config.hidden_state
+        else np.empty((len(index), 0), np.float32)
+    )
+    events.truth.append(_truth(state, index, hidden, following, horizon_months, params))
     return len(index), len(complaints.customer)
 
 
 def _truth(
-    state: State, index: np.ndarray, as_of: int, horizon_months: float, params: WorldParameters
+    state: State,
+    index: np.ndarray,
+    hidden: np.ndarray,
+    as_of: int,
+    horizon_months: float,
+    params: WorldParameters,
 ) -> TruthBatch:
-    """True churn probabilities of customers `index` still active on day `as_of`."""
-    staying = index[state.cancel_day[index] >= as_of]
+    """True churn probabilities of customers `index` still active on day `as_of`.
+
+    hidden: one row per customer of `index` (HIDDEN_STATE_COLUMNS, or no columns); the rows
+    of those still active are kept.
+    """
+    staying_mask = state.cancel_day[index] >= as_of
+    staying = index[staying_mask]
     probability = horizon_probability(
         state.churn_log_odds[staying],
         (as_of - state.customers.signup_day[staying]) / DAYS_PER_MONTH,
         horizon_months,
         params,
     )
-    return TruthBatch(staying, np.full(len(staying), as_of, np.int32), probability)
+    return TruthBatch(
+        staying,
+        np.full(len(staying), as_of, np.int32),
+        probability,
+        hidden[staying_mask].astype(np.float32, copy=False),
+    )

@@ -40,13 +40,22 @@ class SurveyBatch:
     grades: np.ndarray
 
 
+HIDDEN_STATE_COLUMNS = ("satisfaction", "price_experience", "grievance", "frailty")
+"""Hidden churn drivers a ground truth can carry, in the order of TruthBatch.hidden."""
+
+
 @dataclass(frozen=True)
 class TruthBatch:
-    """True churn probabilities: customer index, int32 as-of day, probability (float64)."""
+    """True churn probabilities: customer index, int32 as-of day, probability (float64).
+
+    hidden: float32, shape (n, len(HIDDEN_STATE_COLUMNS)) with each customer's hidden churn
+    drivers on the as-of day, or shape (n, 0) when they are not recorded.
+    """
 
     customer: np.ndarray
     as_of_day: np.ndarray
     probability: np.ndarray
+    hidden: np.ndarray
 
 
 Batch = TypeVar("Batch", TransactionBatch, SurveyBatch, TruthBatch, ComplaintBatch)
@@ -160,13 +169,20 @@ def complaints_table(
 def ground_truth_table(
     batch: TruthBatch, customer_ids: pa.Array, horizon_days: int
 ) -> pd.DataFrame:
-    """customer_id, as_of, horizon_days, true_probability: one row per active customer-month."""
+    """customer_id, as_of, horizon_days, true_probability: one row per active customer-month.
+
+    When the batch records hidden state, its HIDDEN_STATE_COLUMNS follow (latent units;
+    grievance in the complaint grievance stock, frailty in churn log-odds).
+    """
+    recorded = HIDDEN_STATE_COLUMNS if batch.hidden.shape[1] else ()
+    hidden = {name: batch.hidden[:, i] for i, name in enumerate(recorded)}
     return pd.DataFrame(
         {
             "customer_id": _ids(customer_ids, batch.customer),
             "as_of": days_to_datetime(batch.as_of_day),
             "horizon_days": np.full(len(batch.customer), horizon_days, dtype=np.int32),
             "true_probability": batch.probability,
-        },
+        }
+        | hidden,
         copy=False,
     )

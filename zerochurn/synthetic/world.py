@@ -35,7 +35,8 @@ class World:
         of cancelling within horizon_days / DAYS_PER_MONTH months after as_of, from the
         hazard implied by the customer's state at as_of held fixed while tenure advances
         (churn.horizon_probability). It includes the unobserved frailty, so it is the
-        oracle no model can beat on average.
+        oracle no model can beat on average. With config.hidden_state the hidden churn
+        drivers follow (tables.HIDDEN_STATE_COLUMNS), for diagnostics only.
     """
 
     tables: dict[str, pd.DataFrame]
