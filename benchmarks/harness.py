@@ -43,16 +43,19 @@ def machine_info() -> dict[str, str | int]:
     }
 
 
-def main(name: str, sizes: list[int], measure_once: Callable[[int], dict]) -> None:
+def main(
+    name: str, sizes: list[int], measure_once: Callable[[int], dict], repeats: int = 3
+) -> None:
     """Measure `measure_once(size)` at each size and write results/<name>.json.
 
     `measure_once` returns a dict with at least "seconds" (the timed work only) and may
     add other figures (rows, throughput, ratios); medians over repeats are reported.
+    `repeats` is the default number of runs per size (a deterministic figure needs one).
     """
     parser = argparse.ArgumentParser(description=f"benchmark: {name}")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=sizes)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=repeats)
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(measure_once(args.child)))  # noqa: T201 - the parent reads this line
