@@ -34,7 +34,7 @@ from zerochurn.monitoring.policy import Decision, decide
 from zerochurn.monitoring.report import Columns, run_report
 from zerochurn.monitoring.results import ColumnDrift, read_results
 from zerochurn.training.metrics import expected_calibration_error
-from zerochurn.training.pyfunc import PROBABILITY_COLUMN
+from zerochurn.training.outputs import PROBABILITY_COLUMN
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from zerochurn.monitoring.journal import append_record, read_records
-from zerochurn.training.pyfunc import PROBABILITY_COLUMN
+from zerochurn.training.outputs import PROBABILITY_COLUMN
 
 LOG_FOLDER = "predictions"
 FILE_PREFIX = "predictions-"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from zerochurn.configs.settings import MonitoringConfig
-from zerochurn.training.pyfunc import PROBABILITY_COLUMN
+from zerochurn.training.outputs import PROBABILITY_COLUMN
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot

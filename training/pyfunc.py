@@ -15,9 +15,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 from zerochurn.training.model import ChurnModel
-
-PROBABILITY_COLUMN = "churn_probability"
-CONTRIBUTION_PREFIX = "contribution__"
+from zerochurn.training.outputs import CONTRIBUTION_PREFIX, PROBABILITY_COLUMN
 
 
 @dataclass(frozen=True)
