@@ -62,10 +62,15 @@ class ColumnNote:
 
 @dataclass(frozen=True)
 class ColumnChoice:
-    """The feature columns chosen, typed roles, and a note per column left out or suspect."""
+    """The feature columns chosen, typed roles, and a note per column left out or suspect.
+
+    typed: the chosen columns of every row, already typed (features.table.typed_table), so
+    the table is read once.
+    """
 
     roles: ColumnRoles
     notes: tuple[ColumnNote, ...]
+    typed: pd.DataFrame
 
     @property
     def warnings(self) -> list[ColumnNote]:
@@ -165,10 +170,8 @@ def choose_columns(
                     "before the customer churns? Leave it out with --exclude if not",
                 )
             )
-    return ColumnChoice(
-        ColumnRoles(
-            tuple(c for c in roles.numeric if c in kept),
-            tuple(c for c in roles.categorical if c in kept),
-        ),
-        tuple(notes),
+    chosen = ColumnRoles(
+        tuple(c for c in roles.numeric if c in kept),
+        tuple(c for c in roles.categorical if c in kept),
     )
+    return ColumnChoice(chosen, tuple(notes), typed[[*chosen.numeric, *chosen.categorical]])

@@ -19,7 +19,6 @@ from zerochurn.contract.table import ID, CustomerTable
 from zerochurn.features import build_training_frame, monthly_as_of_dates
 from zerochurn.features.catalog import feature_roles
 from zerochurn.features.population import label_window_days
-from zerochurn.features.table import typed_table
 from zerochurn.training.columns import ColumnNote, choose_columns
 from zerochurn.training.split import (
     OutOfTimeSplit,
@@ -130,9 +129,7 @@ def table_snapshots(table: CustomerTable, settings: Settings) -> Snapshots:
         blank = int((~labelled).sum())
         message = f"{blank} rows without a label were not used"
         notes += (ColumnNote(str(table.target_column), "warning", message),)
-    rows = typed_table(frame[[ID, *roles.numeric, *roles.categorical, *costs]], roles).assign(
-        **{LABEL: labels}
-    )
+    rows = pd.concat([frame[[ID]], choice.typed, frame[costs]], axis=1).assign(**{LABEL: labels})
     seed = settings.training.random_state
     train, calibration, test = stratified_split(
         labels,
