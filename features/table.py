@@ -92,6 +92,11 @@ def _plain_category(value: object) -> str | None:
     return text or None
 
 
+def is_number_dtype(dtype: object) -> bool:
+    """Whether a column of this dtype holds numbers (or booleans) that to_numbers just casts."""
+    return pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
+
+
 def to_numbers(values: pd.Series, column: str) -> np.ndarray:
     """(n,) float64 of a column holding numbers or numbers as text; blanks are NaN.
 
@@ -99,7 +104,7 @@ def to_numbers(values: pd.Series, column: str) -> np.ndarray:
     mark a missing number. Raises TableValueError naming `column` and the first values
     that are not numbers.
     """
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+    if is_number_dtype(values.dtype):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
     if len(values) <= FEW_ROWS:
         few = [_plain_number(value) for value in values.tolist()]
@@ -118,7 +123,9 @@ def to_numbers(values: pd.Series, column: str) -> np.ndarray:
 
 def to_categories(values: pd.Series) -> pd.Series:
     """A column as category text: stripped, blanks missing, whole numbers without ".0"."""
-    if len(values) <= FEW_ROWS and values.dtype == object:
+    if len(values) <= FEW_ROWS and (
+        values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+    ):
         few = [_plain_category(value) for value in values.tolist()]
         return pd.Series(few, index=values.index, dtype=object)
     if pd.api.types.is_float_dtype(values):

@@ -214,3 +214,11 @@ def test_few_rows_read_like_many(cells):
             to_numbers(few, "c")
     else:
         np.testing.assert_array_equal(to_numbers(few, "c"), expected)
+
+
+@given(st.lists(st.sampled_from(["", " ", " a ", "b", "nan", None]), min_size=1, max_size=8))
+def test_few_text_cells_read_like_many(cells):
+    # pandas' own text dtype takes the one-by-one path too.
+    few = pd.Series(cells, dtype="str")
+    many = pd.Series(cells * (FEW_ROWS // len(cells) + 1), dtype="str")
+    assert to_categories(few).tolist() == to_categories(many).tolist()[: len(cells)]

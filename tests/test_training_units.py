@@ -155,6 +155,30 @@ def test_encoder_codes_categories_and_tolerates_missing_columns():
     assert list(encoder.get_feature_names_out()) == ["x", "seg"]
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(allow_nan=True, allow_infinity=False, width=32),
+            st.integers(-5, 5),
+            st.booleans(),
+            st.sampled_from(["north", " south ", "", "west", None]),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_encoder_reads_a_few_rows_as_it_reads_many(rows):
+    # A service request (few rows) takes a faster path than batch scoring: same matrix.
+    frame = pd.DataFrame(rows, columns=["amount", "count", "flag", "region"]).astype(
+        {"region": "str"}
+    )
+    encoder = FeatureEncoder(numeric=["amount", "count", "flag"], categorical=["region"])
+    encoder.fit(pd.DataFrame({"amount": [1.0], "count": [1], "flag": [True], "region": ["north"]}))
+    many = pd.concat([frame] * 20, ignore_index=True)
+    np.testing.assert_array_equal(encoder.transform(frame), encoder.transform(many)[: len(frame)])
+
+
 def test_encoder_refuses_training_frame_without_features():
     with pytest.raises(ValueError, match=r"lacks columns \['seg'\]"):
         FeatureEncoder(["x"], ["seg"]).fit(pd.DataFrame({"x": [1.0]}))

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from zerochurn.features.table import to_categories, to_numbers
+from zerochurn.features.table import FEW_ROWS, is_number_dtype, to_categories, to_numbers
 
 
 class FeatureEncoder(TransformerMixin, BaseEstimator):
@@ -49,13 +49,24 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         """Return an (n_rows, n_features) float64 array in `columns_` order."""
         check_is_fitted(self, "columns_")
         out = np.full((len(X), len(self.columns_)), np.nan, dtype=np.float64)
-        for j, column in enumerate(self.numeric):
-            if column in X.columns:
-                out[:, j] = to_numbers(X[column], column)
+        few = len(X) <= FEW_ROWS  # a service request: per-column overhead dominates
+        present = [j for j, column in enumerate(self.numeric) if column in X.columns]
+        numbers = X[[self.numeric[j] for j in present]]
+        if few and all(is_number_dtype(dtype) for dtype in numbers.dtypes):
+            out[:, present] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            for j in present:
+                out[:, j] = to_numbers(X[self.numeric[j]], self.numeric[j])
         offset = len(self.numeric)
         for j, column in enumerate(self.categorical, start=offset):
-            if column in X.columns:
-                codes = pd.Index(self.categories_[column]).get_indexer(to_categories(X[column]))
+            if column not in X.columns:
+                continue
+            labels = to_categories(X[column])
+            if few:
+                code = {category: i for i, category in enumerate(self.categories_[column])}
+                out[:, j] = [code.get(label, np.nan) for label in labels.tolist()]
+            else:
+                codes = pd.Index(self.categories_[column]).get_indexer(labels)
                 out[:, j] = np.where(codes >= 0, codes, np.nan)
         return out
 
