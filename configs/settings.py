@@ -404,6 +404,25 @@ class MonitoringConfig(_Frozen):
         description="Data-folder mode: latest labelled monthly as-of dates after the model's "
         "test period that are scored to measure performance.",
     )
+    log_retention_days: int | None = Field(
+        400,
+        ge=1,
+        description="Days of the prediction log kept before today (UTC). Every monitoring run "
+        "that reads the log first deletes the whole day files (predictions-YYYY-MM-DD.jsonl) "
+        "of older days; today's and later files and other files are never deleted, and the "
+        "service never deletes. 400 keeps a year-over-year comparison possible. "
+        "None: keep everything.",
+    )
+
+    @model_validator(mode="after")
+    def _window_within_retention(self) -> MonitoringConfig:
+        days = self.log_retention_days
+        if days is not None and days < self.window_days:
+            raise ValueError(
+                f"log_retention_days ({days}) must be at least window_days "
+                f"({self.window_days}): the default monitoring window would reach deleted days"
+            )
+        return self
 
 
 class SatisfactionTarget(_Frozen):

@@ -81,7 +81,9 @@ def _check_and_save(
                     if since is None
                     else pd.Timestamp(since, tz="UTC")
                 )
-                current = current_from_log(settings, champion, raw, since=start, until=until)
+                current = current_from_log(
+                    settings, champion, raw, since=start, until=until, report=report
+                )
             report("running the Evidently reports")
             outcome = check(champion, current, settings, now=now)
             report("writing the reports")

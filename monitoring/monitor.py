@@ -90,12 +90,14 @@ class Current:
     labelled: scored rows whose label is known, with churned 0/1 (possibly none).
     description: where they came from, JSON-ready, for the summary.
     label: the same in a few words, for messages.
+    note: why rows may be missing, added to the too-few-rows error ("" when nothing to add).
     """
 
     rows: pd.DataFrame
     labelled: pd.DataFrame
     description: dict[str, Any]
     label: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,28 @@ def current_from_data(
     )
 
 
+def prune_log(
+    settings: Settings,
+    *,
+    today: dt.date | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Apply monitoring.log_retention_days to the prediction log; return the deleted files.
+
+    Deletes the day files older than the retention before `today` (UTC, default now) and,
+    when any went, tells `report` how many. Monitoring runs call it (`current_from_log`
+    does, before reading); the service never does, so its requests pay nothing for it.
+    """
+    days = settings.monitoring.log_retention_days
+    today = dt.datetime.now(dt.UTC).date() if today is None else today
+    directory = prediction_log.log_directory(settings.workspace)
+    pruned = prediction_log.prune(directory, days, today=today)
+    if pruned and report is not None:
+        start = prediction_log.retention_start(days, today)
+        report(f"pruned {len(pruned)} prediction-log days older than {start:%Y-%m-%d}")
+    return pruned
+
+
 def current_from_log(
     settings: Settings,
     champion: Champion,
@@ -230,12 +254,24 @@ def current_from_log(
     *,
     since: pd.Timestamp,
     until: pd.Timestamp,
+    report: Callable[[str], None] | None = None,
 ) -> Current:
     """Rows the champion scored in [since, until) according to the prediction log.
 
-    Labelled rows: every logged row of the champion, whenever it was scored, that has
-    customer_id and as_of and whose label `raw` knows (none without `raw`).
+    First prunes the log to monitoring.log_retention_days (`prune_log`; `report` hears
+    what was deleted). Labelled rows: every logged row of the champion, whenever it was
+    scored, that has customer_id and as_of and whose label `raw` knows (none without `raw`).
     """
+    today = dt.datetime.now(dt.UTC).date()
+    pruned = prune_log(settings, today=today, report=report)
+    days = settings.monitoring.log_retention_days
+    kept_from = prediction_log.retention_start(days, today)
+    note = ""
+    if kept_from is not None and since < pd.Timestamp(kept_from, tz="UTC"):
+        note = (
+            f"; the prediction log keeps no day before {kept_from:%Y-%m-%d} "
+            f"(monitoring.log_retention_days={days})"
+        )
     directory = prediction_log.log_directory(settings.workspace)
     trained = pd.Timestamp(champion.card.trained_at)
     logged = prediction_log.read(directory, since=min(trained, since), until=until)
@@ -256,9 +292,15 @@ def current_from_log(
             "until": until.isoformat(),
             "as_of": [f"{date:%Y-%m-%d}" for date in as_of],
             "period": f"{(as_of[-1] if as_of else until):%Y-%m-%d}",
+            "retention": {
+                "days": days,
+                "kept_from": None if kept_from is None else f"{kept_from:%Y-%m-%d}",
+                "pruned": len(pruned),
+            },
         },
         label=f"model version {champion.version}'s prediction log rows scored from "
         f"{since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC",
+        note=note,
     )
 
 
@@ -393,7 +435,7 @@ def check(champion: Champion, current: Current, settings: Settings, *, now: dt.d
     if len(current.rows) < config.min_rows:
         raise MonitoringError(
             f"only {len(current.rows)} current rows ({current.label}): expected at least "
-            f"monitoring.min_rows={config.min_rows}"
+            f"monitoring.min_rows={config.min_rows}{current.note}"
         )
     reference = _reference_rows(champion, config.reference_snapshots)
     drift, prediction, drift_snapshot = _feature_drift(current.rows, reference, champion, config)

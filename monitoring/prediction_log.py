@@ -13,11 +13,15 @@ process is killed. Several processes may append at once. One line::
 
 Values are stored column by column; missing values are null and datetime columns
 ISO-8601 strings named in "dates". docs/monitoring.md describes the format.
+
+Retention: `prune` deletes whole day files older than a number of days before today
+(monitoring.log_retention_days); monitoring runs apply it, the service never does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -32,6 +36,8 @@ LOG_FOLDER = "predictions"
 FILE_PREFIX = "predictions-"
 FILE_SUFFIX = ".jsonl"
 DAY_FORMAT = "%Y-%m-%d"
+DAY_FILE = re.compile(rf"{re.escape(FILE_PREFIX)}(\d{{4}}-\d{{2}}-\d{{2}}){re.escape(FILE_SUFFIX)}")
+"""Name of a day file, predictions-YYYY-MM-DD.jsonl; the group is the UTC day."""
 
 SCORED_AT = "scored_at"
 MODEL_VERSION = "model_version"
@@ -121,19 +127,28 @@ def append(
     return path
 
 
+def file_day(name: str) -> dt.date | None:
+    """The UTC day of a day file's name; None when `name` is not one the log writes."""
+    match = DAY_FILE.fullmatch(name)
+    if match is None:
+        return None
+    try:
+        return dt.date.fromisoformat(match[1])
+    except ValueError:  # e.g. predictions-2026-02-30.jsonl
+        return None
+
+
 def _day_files(
     directory: Path, start: pd.Timestamp | None, end: pd.Timestamp | None
 ) -> Iterator[Path]:
     """Day files whose day can hold rows scored in [start, end), oldest first."""
     for path in sorted(Path(directory).glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")):
-        text = path.name[len(FILE_PREFIX) : -len(FILE_SUFFIX)]
-        try:
-            day = dt.datetime.strptime(text, DAY_FORMAT).date()
-        except ValueError as exc:
+        day = file_day(path.name)
+        if day is None:
             raise ValueError(
                 f"{path}: not a prediction log file name: expected "
                 f"{FILE_PREFIX}YYYY-MM-DD{FILE_SUFFIX}"
-            ) from exc
+            )
         if (start is None or day >= start.date()) and (end is None or day <= end.date()):
             yield path
 
@@ -160,7 +175,11 @@ def read(
     directory = Path(directory)
     files = _day_files(directory, start, end) if directory.is_dir() else iter(())
     for path in files:
-        for number, record in enumerate(read_records(path), start=1):
+        try:
+            records = read_records(path)
+        except FileNotFoundError:  # pruned since the folder was listed: an expired day
+            continue
+        for number, record in enumerate(records, start=1):
             try:
                 scored_at = _utc(record[SCORED_AT])
                 key = (tuple(record["columns"]), tuple(record["dates"]))
@@ -186,6 +205,62 @@ def read(
         )
     combined = pd.concat(frames, ignore_index=True)
     return combined.sort_values(SCORED_AT, kind="stable", ignore_index=True)
+
+
+def retention_start(keep_days: int | None, today: TimeLike) -> dt.date | None:
+    """The oldest day `prune` keeps: `keep_days` days before `today` (UTC); None keeps all."""
+    if keep_days is None:
+        return None
+    if keep_days < 1:
+        raise ValueError(
+            f"keep_days={keep_days}: expected at least 1 (an append that began just before "
+            "midnight may still be writing yesterday's file)"
+        )
+    return _utc(today).date() - dt.timedelta(days=keep_days)
+
+
+def prune(directory: Path, keep_days: int | None, *, today: TimeLike | None = None) -> list[Path]:
+    """Delete the day files older than `keep_days` days before `today`; return them, oldest first.
+
+    A file is deleted, whole, when its name is predictions-YYYY-MM-DD.jsonl and its day
+    is before `retention_start(keep_days, today)`: with keep_days=400 on 2026-11-24,
+    every day up to 2025-10-19 goes and 2025-10-20 stays. Never deleted: that day and
+    the later ones (today's file and any file dated after today included), and every
+    other name in the folder (sub-folders, backups, stray files). keep_days None keeps
+    everything; an absent folder has nothing to prune.
+
+    Safe beside writers and readers. An append writes only the file of its batch's
+    scored_at day, which is now for the service and the batch job: today's file, or
+    yesterday's for one that began just before midnight (hence keep_days >= 1). Pruning
+    deletes strictly older days only, so no acknowledged append can land in a deleted
+    file, and unlinking a whole file is atomic: a reader sees a day complete or not at
+    all (`read` skips a file that vanished while it was reading the folder). A batch
+    deliberately backdated to before the retention start is deleted by the next prune,
+    or lost as it is written if a prune runs at that moment: it is expired either way.
+
+    Parameters
+    ----------
+    directory : the log folder, `log_directory(settings.workspace)`
+    keep_days : monitoring.log_retention_days; days before today kept, None keeps all
+    today : the day pruning counts from, UTC (naive means UTC); None: today
+    """
+    start = retention_start(keep_days, pd.Timestamp.now(tz="UTC") if today is None else today)
+    directory = Path(directory)
+    if start is None or not directory.is_dir():
+        return []
+    expired = sorted(
+        (day, path)
+        for path in directory.iterdir()
+        if (day := file_day(path.name)) is not None and day < start and not path.is_dir()
+    )
+    deleted = []
+    for _, path in expired:
+        try:
+            path.unlink()
+        except FileNotFoundError:  # another monitoring run pruned it first
+            continue
+        deleted.append(path)
+    return deleted
 
 
 def append_scores(

@@ -238,6 +238,100 @@ def test_too_few_current_rows_is_an_error(lab):
         check(lab.champion, few, lab.settings, now=utc_now())
 
 
+def logged_rows(lab: Lab) -> pd.DataFrame:
+    """Three of the champion's reference rows, as the service would log them."""
+    champion = lab.champion
+    return champion.reference[
+        ["customer_id", "as_of", *champion.features, "churn_probability"]
+    ].head(3)
+
+
+def test_monitoring_prunes_the_log_before_reading_it_and_says_so(lab, tmp_path):
+    # The lab's champion, with a log of its own so the lab's log stays as it is.
+    settings = lab.settings.model_copy(update={"workspace": tmp_path})
+    directory = prediction_log.log_directory(settings.workspace)
+    now = pd.Timestamp.now(tz="UTC")
+    today = now.date()
+    start = today - dt.timedelta(days=settings.monitoring.log_retention_days)
+    for when in (now - pd.Timedelta(days=1000), now - pd.Timedelta(days=999), now):
+        prediction_log.append(
+            logged_rows(lab),
+            directory,
+            model_version=lab.champion.version,
+            source="service",
+            scored_at=when,
+        )
+    stray = directory / "predictions-old.jsonl.gz"
+    stray.write_bytes(b"")
+    messages: list[str] = []
+
+    current = current_from_log(
+        settings,
+        lab.champion,
+        None,
+        since=now - pd.Timedelta(days=2000),
+        until=now + pd.Timedelta(seconds=1),
+        report=messages.append,
+    )
+
+    assert messages == [f"pruned 2 prediction-log days older than {start:%Y-%m-%d}"]
+    assert {path.name for path in directory.iterdir()} == {
+        stray.name,
+        f"predictions-{today:%Y-%m-%d}.jsonl",
+    }
+    assert len(current.rows) == 3
+    assert current.description["retention"] == {
+        "days": 400,
+        "kept_from": f"{start:%Y-%m-%d}",
+        "pruned": 2,
+    }
+    # the window reached before the retention start: the too-few-rows error names the setting
+    with pytest.raises(
+        MonitoringError, match=r"min_rows=500; .*monitoring\.log_retention_days=400"
+    ):
+        check(lab.champion, current, settings, now=now.to_pydatetime())
+
+    again = current_from_log(
+        settings,
+        lab.champion,
+        None,
+        since=now - pd.Timedelta(days=30),
+        until=now,
+        report=messages.append,
+    )
+    assert len(messages) == 1  # nothing pruned, nothing said
+    assert again.note == "" and again.description["retention"]["pruned"] == 0
+
+
+def test_monitoring_without_retention_keeps_the_whole_log(lab, tmp_path):
+    settings = lab.settings.model_copy(
+        update={
+            "workspace": tmp_path,
+            "monitoring": lab.settings.monitoring.model_copy(update={"log_retention_days": None}),
+        }
+    )
+    directory = prediction_log.log_directory(settings.workspace)
+    now = pd.Timestamp.now(tz="UTC")
+    for when in (now - pd.Timedelta(days=5000), now):
+        prediction_log.append(
+            logged_rows(lab),
+            directory,
+            model_version=lab.champion.version,
+            source="batch",
+            scored_at=when,
+        )
+    current = current_from_log(
+        settings,
+        lab.champion,
+        None,
+        since=now - pd.Timedelta(days=6000),
+        until=now + pd.Timedelta(seconds=1),
+    )
+    assert len(list(directory.iterdir())) == 2 and len(current.rows) == 6
+    assert current.description["retention"] == {"days": None, "kept_from": None, "pruned": 0}
+    assert current.note == ""
+
+
 @pytest.fixture(scope="module")
 def cli(lab):
     """The CLI with the monitoring commands, run in the lab's workspace."""

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from zerochurn.configs import ConfigError, load_settings
 from zerochurn.monitoring import prediction_log
 from zerochurn.monitoring.journal import append_record, read_records
 
@@ -130,6 +137,135 @@ def test_a_stray_file_name_is_refused(tmp_path):
     (tmp_path / "predictions-latest.jsonl").write_text("")
     with pytest.raises(ValueError, match="predictions-latest.jsonl: not a prediction log"):
         prediction_log.read(tmp_path)
+
+
+TODAY = dt.date(2026, 11, 24)
+KEEP_DAYS = 400
+"""On TODAY, 400 days kept: 2025-10-20 is the oldest day kept."""
+
+
+def day_file(directory: Path, day: dt.date | str) -> Path:
+    path = directory / f"predictions-{day}.jsonl"
+    path.write_text('{"n": 1}\n')
+    return path
+
+
+def test_prune_deletes_exactly_the_days_before_the_retention_start(tmp_path):
+    assert prediction_log.retention_start(KEEP_DAYS, TODAY) == dt.date(2025, 10, 20)
+    old = [day_file(tmp_path, "2024-02-29"), day_file(tmp_path, "2025-10-19")]
+    kept = [
+        day_file(tmp_path, "2025-10-20"),  # the boundary: the oldest day kept
+        day_file(tmp_path, "2026-11-23"),
+        day_file(tmp_path, TODAY),
+        day_file(tmp_path, "2026-11-25"),  # dated after today: never deleted
+    ]
+    foreign = [
+        tmp_path / "predictions-latest.jsonl",
+        tmp_path / "predictions-2020-1-5.jsonl",  # not zero-padded: the log never writes it
+        tmp_path / "predictions-2020-02-30.jsonl",  # no such day
+        tmp_path / "predictions-2020-01-01.jsonl.bak",
+        tmp_path / "predictions-2020-01-01.json",
+        tmp_path / "backup-predictions-2020-01-01.jsonl",
+        tmp_path / "notes.txt",
+    ]
+    for path in foreign:
+        path.write_text("keep me\n")
+    folder = tmp_path / "predictions-2020-01-02.jsonl"  # a folder with a day file's name
+    folder.mkdir()
+
+    deleted = prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY)
+
+    assert deleted == old  # oldest first
+    assert sorted(tmp_path.iterdir()) == sorted([*kept, *foreign, folder])
+    assert prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY) == []  # nothing left to do
+
+
+def test_prune_counts_days_in_utc():
+    # 23:30 in New York on the 24th is already the 25th in UTC
+    evening = pd.Timestamp("2026-11-24T23:30", tz="America/New_York")
+    assert prediction_log.retention_start(1, evening) == dt.date(2026, 11, 24)
+    assert prediction_log.retention_start(1, "2026-11-24T23:30") == dt.date(2026, 11, 23)
+
+
+def test_no_retention_keeps_everything_and_an_absent_log_has_nothing_to_prune(tmp_path):
+    paths = [day_file(tmp_path, day) for day in ("1999-01-01", "2025-10-19", "2026-11-24")]
+    assert prediction_log.prune(tmp_path, None, today=TODAY) == []
+    assert sorted(tmp_path.iterdir()) == paths
+    assert prediction_log.prune(tmp_path / "nothing", KEEP_DAYS, today=TODAY) == []
+
+
+def test_keeping_less_than_a_day_is_refused(tmp_path):
+    path = day_file(tmp_path, "2026-11-23")
+    with pytest.raises(ValueError, match="keep_days=0: expected at least 1"):
+        prediction_log.prune(tmp_path, 0, today=TODAY)
+    assert path.exists()
+
+
+def test_a_pruned_log_reads_the_kept_days(tmp_path):
+    for day in ("2025-10-19", "2025-10-20", "2026-11-24"):
+        prediction_log.append(
+            scored(), tmp_path, model_version="1", source="batch", scored_at=f"{day}T12:00"
+        )
+    prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY)
+    back = prediction_log.read(tmp_path)
+    assert back["scored_at"].dt.strftime("%Y-%m-%d").unique().tolist() == [
+        "2025-10-20",
+        "2026-11-24",
+    ]
+    assert prediction_log.read(tmp_path, until="2025-10-20").empty
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    offsets=st.sets(st.integers(min_value=-900, max_value=5), max_size=25),
+    near_start=st.sets(st.integers(min_value=-2, max_value=2)),
+    keep_days=st.integers(min_value=1, max_value=800),
+    today=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 1, 1)),
+)
+def test_prune_keeps_exactly_the_days_from_the_retention_start(
+    offsets, near_start, keep_days, today
+):
+    """Files before the start are deleted and reported; every file from it on survives.
+
+    Days are drawn relative to today (offsets) and around the retention start (near_start).
+    """
+    start = today - dt.timedelta(days=keep_days)
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        days = {today + dt.timedelta(days=offset) for offset in offsets}
+        days |= {start + dt.timedelta(days=offset) for offset in near_start}
+        files = {day: day_file(directory, day) for day in days}
+        deleted = prediction_log.prune(directory, keep_days, today=today)
+        left = {prediction_log.file_day(path.name) for path in directory.iterdir()}
+    assert deleted == [files[day] for day in sorted(files) if day < start]
+    assert left == {day for day in files if day >= start}
+    assert all(day >= start for day in left)
+
+
+def test_prune_log_applies_the_retention_setting_and_says_what_went(tmp_path):
+    from zerochurn.monitoring.monitor import prune_log
+
+    settings = load_settings(overrides={"workspace": str(tmp_path)}, environ={})
+    directory = prediction_log.log_directory(settings.workspace)
+    today = dt.date(2026, 11, 24)
+    for day in ("2025-10-19", "2025-10-20", "2026-11-24"):  # 400 days keep 2025-10-20 on
+        (directory / f"predictions-{day}.jsonl").parent.mkdir(exist_ok=True)
+        (directory / f"predictions-{day}.jsonl").write_text("")
+    messages: list[str] = []
+    pruned = prune_log(settings, today=today, report=messages.append)
+    assert [path.name for path in pruned] == ["predictions-2025-10-19.jsonl"]
+    assert messages == ["pruned 1 prediction-log days older than 2025-10-20"]
+    assert prune_log(settings, today=today, report=messages.append) == []
+    assert len(messages) == 1  # nothing pruned, nothing said
+
+
+def test_retention_shorter_than_the_monitoring_window_is_refused():
+    with pytest.raises(
+        ConfigError, match=r"log_retention_days \(7\) must be at least window_days \(30\)"
+    ):
+        load_settings(overrides={"monitoring.log_retention_days": 7}, environ={})
+    with pytest.raises(ConfigError, match=r"log_retention_days"):
+        load_settings(overrides={"monitoring.log_retention_days": 0}, environ={})
 
 
 WRITER = textwrap.dedent(
