@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from numbers import Number
 from typing import Literal
 
 import pandas as pd
@@ -34,7 +35,8 @@ class Feature:
     """One feature column.
 
     reason is a str.format template of `value` that explains the feature's part in a
-    score; missing is the text used when the value is missing.
+    score ({s} is "s" unless the value rounds to one: "1 complaint open"); missing is the
+    text used when the value is missing.
     """
 
     name: str
@@ -44,6 +46,17 @@ class Feature:
     kind: Kind
     reason: str
     missing: str
+
+    def text(self, value: object) -> str:
+        """The reason sentence for `value`, or `missing` when the value is missing."""
+        if isinstance(value, Number):  # the common case, checked without pandas
+            if value != value:  # NaN
+                return self.missing
+            one = abs(round(float(value))) == 1
+            return self.reason.format(value=value, s="" if one else "s")
+        if pd.api.types.is_scalar(value) and pd.isna(value):
+            return self.missing
+        return self.reason.format(value=value, s="s")
 
 
 @dataclass(frozen=True)
@@ -123,7 +136,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "value",
             "Days from signup to the as-of date.",
             "days",
-            "Customer for {value:,.0f} days",
+            "Customer for {value:,.0f} day{s}",
         )
     ),
     _Template(
@@ -156,7 +169,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "value",
             "Days since the last transaction.",
             "days",
-            "Last transaction {value:,.0f} days ago",
+            "Last transaction {value:,.0f} day{s} ago",
             "No transaction yet",
         )
     ),
@@ -234,7 +247,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "satisfaction",
             "Mean score of the latest questionnaire minus that of the previous one.",
             "score points",
-            "Survey score changed {value:+.0f} points since the previous survey",
+            "Survey score changed {value:+.0f} point{s} since the previous survey",
             NO_PREVIOUS_SURVEY,
         )
     ),
@@ -254,7 +267,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "satisfaction",
             "Days since the latest questionnaire.",
             "days",
-            "Last surveyed {value:,.0f} days ago",
+            "Last surveyed {value:,.0f} day{s} ago",
             NEVER_SURVEYED,
         )
     ),
@@ -331,7 +344,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "complaints",
             "Complaints opened in the {days} days before the as-of date.",
             "count",
-            "{value:.0f} complaints in the last {days} days",
+            "{value:.0f} complaint{s} in the last {days} days",
         ),
         "days",
         _NUMBER,
@@ -343,7 +356,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "complaints",
             "Complaints not resolved at the as-of date.",
             "count",
-            "{value:.0f} complaints open",
+            "{value:.0f} complaint{s} open",
         )
     ),
     _Template(
@@ -352,7 +365,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "complaints",
             "Complaints open at the as-of date that were opened over {days} days before.",
             "count",
-            "{value:.0f} complaints unresolved for over {days} days",
+            "{value:.0f} complaint{s} unresolved for over {days} days",
         ),
         "days",
         _NUMBER,
@@ -364,7 +377,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "complaints",
             "Complaints resolved after their due date.",
             "count",
-            "{value:.0f} complaints resolved after their due date",
+            "{value:.0f} complaint{s} resolved after their due date",
         )
     ),
     _Template(
@@ -373,7 +386,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "complaints",
             "Mean days from opening to resolution of the resolved complaints.",
             "days",
-            "Complaints took {value:.0f} days on average to resolve",
+            "Complaints took {value:.0f} day{s} on average to resolve",
             "No resolved complaints",
         )
     ),
@@ -403,7 +416,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "complaints",
             "Days since the last complaint was opened.",
             "days",
-            "Last complaint {value:,.0f} days ago",
+            "Last complaint {value:,.0f} day{s} ago",
             "No complaints",
         )
     ),
@@ -510,7 +523,4 @@ def feature_roles(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 def reason_text(feature: str, value: object) -> str:
     """A readable sentence on `value` of `feature`, e.g. "Satisfaction index 42 of 100"."""
-    spec = feature_spec(feature)
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return spec.missing
-    return spec.reason.format(value=value)
+    return feature_spec(feature).text(value)

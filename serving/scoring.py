@@ -133,11 +133,7 @@ def reason_texts(feature: str, values: Sequence[object], kind: Kind = "numeric")
     spec = column_spec(feature, kind)
     if spec.group == "table" and spec.kind == "numeric":  # a table's numbers may be text
         values = to_numbers(pd.Series(values, dtype=object), feature).tolist()
-    missing = pd.isna(pd.Series(values, dtype=object)).to_numpy()
-    return [
-        spec.missing if gone else spec.reason.format(value=value)
-        for value, gone in zip(values, missing, strict=True)
-    ]
+    return [spec.text(value) for value in values]
 
 
 def _reason_table(

@@ -54,6 +54,15 @@ def test_reason_texts() -> None:
     assert reason_text("segment", "key") == "Segment key"
     assert reason_text("satisfaction_index", np.nan) == "Never surveyed"
     assert reason_text("days_since_complaint", None) == "No complaints"
+    # One of a kind reads singular, whatever the number type; 0 and 1.6 read plural.
+    assert reason_text("complaints_open", 1.0) == "1 complaint open"
+    assert reason_text("complaints_open", np.int64(1)) == "1 complaint open"
+    assert reason_text("complaints_open", 0) == "0 complaints open"
+    assert reason_text("complaints_open", 1.6) == "2 complaints open"
+    assert reason_text("tenure_days", 1) == "Customer for 1 day"
+    assert reason_text("satisfaction_overall_change", -1.2) == (
+        "Survey score changed -1 point since the previous survey"
+    )
 
 
 def test_every_feature_has_a_usable_reason() -> None:
