@@ -29,6 +29,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from zerochurn.features.table import FEW_ROWS
 from zerochurn.monitoring.journal import append_record, read_records
 from zerochurn.training.outputs import PROBABILITY_COLUMN
 
@@ -67,14 +68,21 @@ def _utc(moment: TimeLike) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def _is_missing(value: object) -> bool:
+    """Whether one cell is missing as pandas' notna sees it (None, NaN, NA, NaT)."""
+    return value is None or value is pd.NA or value is pd.NaT or value != value
+
+
 def _column_values(series: pd.Series) -> list[Any]:
     """JSON-ready values of one column: None for missing, ISO-8601 text for datetimes."""
-    present = series.notna()
     if pd.api.types.is_datetime64_any_dtype(series):
         return [
-            value.isoformat() if ok else None for value, ok in zip(series, present, strict=True)
+            value.isoformat() if ok else None
+            for value, ok in zip(series, series.notna(), strict=True)
         ]
-    return series.astype(object).where(present, None).tolist()
+    if len(series) <= FEW_ROWS:  # a service request: a Python loop beats pandas' overhead
+        return [None if _is_missing(value) else value for value in series.tolist()]
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def append(
@@ -118,7 +126,9 @@ def append(
         SOURCE: source,
         "rows": len(frame),
         "dates": [
-            str(name) for name in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[name])
+            str(name)
+            for name, dtype in frame.dtypes.items()
+            if pd.api.types.is_datetime64_any_dtype(dtype)
         ],
         "columns": {str(name): _column_values(frame[name]) for name in frame.columns},
     }
