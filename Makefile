@@ -9,13 +9,14 @@ WORKSPACE ?= workspace
 export BENTOML_DO_NOT_TRACK := true
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help setup run test bench repro lock clean
+.PHONY: help setup run test bench repro bento lock clean
 
 help:
 	@echo "make run    - set up, then run the whole job end to end on synthetic data"
 	@echo "make test   - set up, then run lint and the test suite"
 	@echo "make bench  - run the benchmarks and rewrite docs/benchmarks.md"
 	@echo "make repro  - run the DVC pipeline (generate .. monitor) with dvc repro"
+	@echo "make bento  - build a self-contained Bento of the service and the champion"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -40,6 +41,9 @@ bench: $(STAMP)
 
 repro: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+
+bento: $(STAMP)
+	$(BIN)/zerochurn --workspace $(WORKSPACE) build-bento
 
 lock:
 	$(PYTHON) -m pip install --quiet uv

@@ -1,4 +1,4 @@
-"""CLI commands of the serving stage: batch scores, at-risk lists, the service, the Bento model.
+"""CLI commands of the serving stage: batch scores, at-risk lists, the service, the Bento.
 
 zerochurn.cli registers them; heavy imports happen inside each command.
 """
@@ -288,11 +288,13 @@ def serve(
     os.execve(argv[0], argv, env)
 
 
-def import_model(ctx: typer.Context) -> None:
-    """Copy the MLflow champion into the BentoML model store, for `bentoml build`."""
+def _import_champion_or_exit(settings: Settings) -> str:
+    """Set BENTOML_HOME, copy the MLflow champion into the BentoML model store; its tag.
+
+    BENTOML_HOME goes into os.environ before bentoml first reads it (once per process).
+    """
     import os
 
-    settings = ctx.obj.settings()
     os.environ.update(bentoml_environment(settings, dict(os.environ)))
     from zerochurn.serving.model import ModelUnavailableError, import_champion
 
@@ -303,3 +305,46 @@ def import_model(ctx: typer.Context) -> None:
         raise typer.Exit(1) from exc
     state = "imported" if new else "already in the store as"
     console.print(f"{state} {tag} (BENTOML_HOME={os.environ[BENTOML_HOME_ENV]})")
+    return tag
+
+
+def import_model(ctx: typer.Context) -> None:
+    """Copy the MLflow champion into the BentoML model store, for `bentoml build`."""
+    _import_champion_or_exit(ctx.obj.settings())
+
+
+def build_bento(ctx: typer.Context) -> None:
+    """Import the champion, build the zerochurn wheel and a Bento that serves without MLflow.
+
+    The Bento holds the champion and the wheel (python.wheels), so `bentoml containerize`
+    needs nothing else from this checkout. Everything goes to the workspace.
+    """
+    import os
+    import shlex
+
+    from zerochurn.pipeline import API_KEY_FILE
+    from zerochurn.serving.bento import BentoBuildError, build
+
+    settings = ctx.obj.settings()
+    model_tag = _import_champion_or_exit(settings)
+    console.print("building the zerochurn wheel and the Bento")
+    try:
+        bento = build(settings, model_tag)
+    except BentoBuildError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    workspace = settings.workspace.resolve()
+    key_file = workspace / API_KEY_FILE
+    keys = f'"$(cat {shlex.quote(str(key_file))})"' if key_file.is_file() else "KEY1,KEY2"
+    lines = [
+        f"built Bento {bento.tag} with {', '.join(bento.models)} and {bento.wheel.name}",
+        f"  Bento:      {bento.path}",
+        f"  build file: {bento.bentofile}",
+        "next (ZEROCHURN_WORKSPACE: the batch scores /at_risk and /score_customers read):",
+        f"  export BENTOML_HOME={shlex.quote(os.environ[BENTOML_HOME_ENV])} BENTOML_DO_NOT_TRACK=true",
+        f"  ZEROCHURN_SERVING__MODEL_SOURCE=bentoml ZEROCHURN_API_KEYS={keys} "
+        f"ZEROCHURN_WORKSPACE={shlex.quote(str(workspace))} bentoml serve {bento.tag}",
+        f"  bentoml containerize {bento.tag}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -25,7 +25,7 @@ from zerochurn.configs import Settings
 from zerochurn.console import console
 from zerochurn.monitoring.commands import monitor, retrain
 from zerochurn.reports.commands import report_app
-from zerochurn.serving.commands import at_risk, import_model, score, serve
+from zerochurn.serving.commands import at_risk, build_bento, import_model, score, serve
 
 app = typer.Typer(
     name="zerochurn",
@@ -388,6 +388,7 @@ app.command()(score)
 app.command("at-risk")(at_risk)
 app.command()(serve)
 app.command("import-model")(import_model)
+app.command("build-bento")(build_bento)
 app.command()(monitor)
 app.command()(retrain)
 
