@@ -310,7 +310,10 @@ class ServingConfig(_Frozen):
         "or bentoml (the BentoML model store, as inside a Bento).",
     )
     bento_model: str = Field(
-        "zerochurn-churn", min_length=1, description="Model name in the BentoML model store."
+        "zerochurn-churn",
+        min_length=1,
+        description="Model in the BentoML model store: a name (its latest import) or "
+        "name:version; build-bento pins the champion's version.",
     )
     scores_dir: Path | None = Field(
         None, description="Folder of batch scores and the snapshot store; None: <workspace>/scores."

@@ -128,37 +128,19 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = old
 
 
-def _require_latest(settings: Settings, model_tag: str) -> None:
-    """Fail unless <serving.bento_model>:latest in the store is `model_tag`.
-
-    The service pins :latest, the most recently imported version; after a rollback to a
-    champion imported before, that is a newer model, not the champion.
-    """
-    import bentoml
-
-    latest = str(bentoml.models.get(f"{settings.serving.bento_model}:latest").tag)
-    if latest != model_tag:
-        raise BentoBuildError(
-            f"the model store's {settings.serving.bento_model}:latest is {latest}, not the "
-            f"champion {model_tag}: the Bento would pin the wrong model. Delete the versions "
-            f"imported after the champion (bentoml models list / delete) and build again"
-        )
-
-
 def build(settings: Settings, model_tag: str, source: Path | None = None) -> BuiltBento:
     """Build the wheel of `source` (default: the installed checkout) and a Bento with it.
 
     `model_tag` is the champion in the BentoML model store (zerochurn import-model). The
-    service is imported with `settings` and serving.model_source=bentoml, so it declares
-    the store's <serving.bento_model>:latest, which the Bento pins; that must be
-    `model_tag`. BENTOML_HOME must already be set (bentoml reads it once per process).
+    service is imported with `settings`, serving.model_source=bentoml and
+    serving.bento_model=`model_tag`, so the Bento pins exactly that version, whatever was
+    imported after it. BENTOML_HOME must already be set (bentoml reads it once per process).
     """
     import bentoml
     from bentoml.exceptions import BentoMLException
 
     from zerochurn.serving.runtime import SETTINGS_ENV
 
-    _require_latest(settings, model_tag)
     source = source or source_tree()
     staging = (settings.workspace / STAGING_DIR).resolve()
     wheel = build_wheel(source, staging / WHEELS_DIR)
@@ -166,7 +148,9 @@ def build(settings: Settings, model_tag: str, source: Path | None = None) -> Bui
     build_settings = settings.model_copy(
         update={
             "workspace": settings.workspace.resolve(),
-            "serving": settings.serving.model_copy(update={"model_source": "bentoml"}),
+            "serving": settings.serving.model_copy(
+                update={"model_source": "bentoml", "bento_model": model_tag}
+            ),
         }
     )
     try:

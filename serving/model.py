@@ -165,12 +165,18 @@ def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in sorted(metrics.items()) if k.startswith(TEST_METRIC_PREFIX)}
 
 
+def bento_model_tag(settings: Settings) -> str:
+    """The store tag serving.bento_model names: name:version as given, a bare name :latest."""
+    model = settings.serving.bento_model
+    return model if ":" in model else f"{model}:latest"
+
+
 def load_from_bentoml(settings: Settings, tag: str | None = None) -> ScoringModel:
-    """A champion imported into the BentoML model store (`tag`, default <bento_model>:latest)."""
+    """A champion imported into the BentoML model store (`tag`, default bento_model_tag)."""
     import bentoml
     from bentoml.exceptions import NotFound
 
-    tag = tag or f"{settings.serving.bento_model}:latest"
+    tag = tag or bento_model_tag(settings)
     try:
         stored = bentoml.models.get(tag)
     except NotFound as exc:
@@ -204,7 +210,7 @@ def import_champion(settings: Settings) -> tuple[str, bool]:
     from bentoml.exceptions import NotFound
 
     client, version = champion_version(settings)
-    name = settings.serving.bento_model
+    name = bento_model_tag(settings).split(":")[0]
     try:
         existing = bentoml.models.list(name)
     except NotFound:  # no model of that name yet

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from zerochurn.features.table import TableValueError
 from zerochurn.serving.auth import BearerAuth, api_keys
-from zerochurn.serving.model import ModelUnavailableError, load_scoring_model
+from zerochurn.serving.model import ModelUnavailableError, bento_model_tag, load_scoring_model
 from zerochurn.serving.runtime import ScoringRuntime, service_settings
 from zerochurn.serving.schemas import (
     AtRiskResponse,
@@ -83,7 +83,7 @@ def _bento_model() -> bentoml.models.BentoModel | None:
     """The model-store reference a Bento is built with, when serving from the store."""
     if SETTINGS.serving.model_source != "bentoml":
         return None
-    return bentoml.models.BentoModel(f"{SETTINGS.serving.bento_model}:latest")
+    return bentoml.models.BentoModel(bento_model_tag(SETTINGS))
 
 
 @bentoml.service(name="zerochurn", workers=1)

@@ -21,9 +21,10 @@ import test_serving_service
 from bentoml._internal.bento import BentoStore
 from bentoml._internal.models import ModelStore
 
+from zerochurn.configs import load_settings
 from zerochurn.serving.bento import STAGING_DIR, WHEELS_DIR
 from zerochurn.serving.commands import BENTOML_HOME_DIR
-from zerochurn.serving.model import champion_version
+from zerochurn.serving.model import bento_model_tag, champion_version
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
@@ -76,7 +77,7 @@ def test_build_bento_pins_the_champion_and_ships_the_wheel(world, built):
     assert model.info.metadata["run_id"] == champion.run_id
 
     bento = bentoml.bentos.get(bento_tag, _bento_store=BentoStore(str(home / "bentos")))
-    assert model_tag in [str(m.tag) for m in bento.info.all_models]
+    assert [str(m.tag) for m in bento.info.all_models] == [model_tag]  # that version only
     assert {"name": "ZEROCHURN_SERVING__MODEL_SOURCE", "value": "bentoml"} in [
         {"name": e.name, "value": e.value} for e in bento.info.envs
     ]
@@ -88,3 +89,11 @@ def test_build_bento_pins_the_champion_and_ships_the_wheel(world, built):
     staged = world.workspace / STAGING_DIR
     assert [p.name for p in (staged / WHEELS_DIR).iterdir()] == [wheel.name]
     assert f"wheels/{wheel.name}" in (staged / "bentofile.yaml").read_text()
+
+
+def test_bento_model_setting_names_a_store_tag():
+    def tag(value: str) -> str:
+        return bento_model_tag(load_settings(overrides={"serving.bento_model": value}, environ={}))
+
+    assert tag("zerochurn-churn") == "zerochurn-churn:latest"
+    assert tag("zerochurn-churn:abc123") == "zerochurn-churn:abc123"
