@@ -62,6 +62,37 @@ def test_a_line_is_one_batch_stored_column_by_column(tmp_path):
     assert record["columns"]["satisfaction_index"][0] is None
 
 
+@hypothesis_settings(max_examples=30, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)),
+            st.sampled_from(["north", "", None]),
+            st.booleans(),
+            st.integers(-3, 3),
+            st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1))),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_few_rows_are_logged_as_they_are_among_many(rows):
+    # A service request (few rows) takes a faster path than a batch: the same lines.
+    frame = pd.DataFrame(rows, columns=["x", "region", "flag", "count", "as_of"]).astype(
+        {"region": "str", "as_of": "datetime64[us]"}
+    )
+    frame["churn_probability"] = 0.5
+    many = pd.concat([frame] * (prediction_log.FEW_ROWS // len(frame) + 1), ignore_index=True)
+    with tempfile.TemporaryDirectory() as folder:
+        lines = []
+        for part in (frame, many):
+            path = prediction_log.append(
+                part, Path(folder) / str(len(part)), model_version="1", source="service"
+            )
+            lines.append(json.loads(path.read_text())["columns"])
+    assert lines[0] == {name: values[: len(frame)] for name, values in lines[1].items()}
+
+
 def test_since_and_until_select_by_scoring_time_across_day_files(tmp_path):
     for day in ("2026-01-30", "2026-01-31", "2026-02-01"):
         stamp = pd.Timestamp(f"{day}T12:00:00", tz="UTC")
