@@ -9,7 +9,7 @@ value means the same in each of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +97,17 @@ def is_number_dtype(dtype: object) -> bool:
     return pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
 
 
+def plain_numbers(cells: Iterable[object]) -> np.ndarray | None:
+    """float64 of cells that are all plain numbers or blanks (NaN); None when any is not.
+
+    The quick reading of a few cells: to_numbers takes the full reader for the rest.
+    """
+    numbers = [_plain_number(cell) for cell in cells]
+    if any(number is None for number in numbers):
+        return None
+    return np.array(numbers, dtype=np.float64)
+
+
 def to_numbers(values: pd.Series, column: str) -> np.ndarray:
     """(n,) float64 of a column holding numbers or numbers as text; blanks are NaN.
 
@@ -106,10 +117,8 @@ def to_numbers(values: pd.Series, column: str) -> np.ndarray:
     """
     if is_number_dtype(values.dtype):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    if len(values) <= FEW_ROWS:
-        few = [_plain_number(value) for value in values.tolist()]
-        if all(number is not None for number in few):
-            return np.array(few, dtype=np.float64)
+    if len(values) <= FEW_ROWS and (few := plain_numbers(values.tolist())) is not None:
+        return few
     text = _number_text(values)
     try:  # exact, as float() reads text; pandas' to_numeric may be one unit in the last place off
         return text.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)

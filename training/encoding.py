@@ -9,7 +9,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from zerochurn.features.table import FEW_ROWS, is_number_dtype, to_categories, to_numbers
+from zerochurn.features.table import (
+    FEW_ROWS,
+    is_number_dtype,
+    plain_numbers,
+    to_categories,
+    to_numbers,
+)
 
 
 class FeatureEncoder(TransformerMixin, BaseEstimator):
@@ -51,12 +57,10 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         out = np.full((len(X), len(self.columns_)), np.nan, dtype=np.float64)
         few = len(X) <= FEW_ROWS  # a service request: per-column overhead dominates
         present = [j for j, column in enumerate(self.numeric) if column in X.columns]
-        numbers = X[[self.numeric[j] for j in present]]
-        if few and all(is_number_dtype(dtype) for dtype in numbers.dtypes):
-            out[:, present] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            for j in present:
-                out[:, j] = to_numbers(X[self.numeric[j]], self.numeric[j])
+        if few:
+            present = self._read_few_numbers(X, present, out)
+        for j in present:
+            out[:, j] = to_numbers(X[self.numeric[j]], self.numeric[j])
         offset = len(self.numeric)
         for j, column in enumerate(self.categorical, start=offset):
             if column not in X.columns:
@@ -69,6 +73,30 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
                 codes = pd.Index(self.categories_[column]).get_indexer(labels)
                 out[:, j] = np.where(codes >= 0, codes, np.nan)
         return out
+
+    def _read_few_numbers(self, X: pd.DataFrame, present: list[int], out: np.ndarray) -> list[int]:
+        """Fill the numeric columns `present` of a few rows into `out` from one object matrix
+        (selecting columns by name would cost more than reading them). Number columns are
+        cast, others read cell by cell; returns the columns left for to_numbers' full reader
+        (text that is not a plain number).
+        """
+        matrix = X.to_numpy(dtype=object)
+        position = {name: i for i, name in enumerate(X.columns)}
+        dtypes = list(X.dtypes)
+        numeric = {id(dtype): is_number_dtype(dtype) for dtype in dtypes}
+        left = []
+        for j in present:
+            p = position[self.numeric[j]]
+            cells = matrix[:, p]
+            if numeric[id(dtypes[p])]:
+                out[:, j] = [
+                    np.nan if cell is None or cell is pd.NA else float(cell) for cell in cells
+                ]
+            elif (numbers := plain_numbers(cells)) is not None:
+                out[:, j] = numbers
+            else:
+                left.append(j)
+        return left
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the output columns, in order."""
