@@ -246,14 +246,9 @@ def logged_rows(lab: Lab) -> pd.DataFrame:
     ].head(3)
 
 
-def test_monitoring_prunes_the_log_before_reading_it_and_says_so(lab, tmp_path):
-    # The lab's champion, with a log of its own so the lab's log stays as it is.
-    settings = lab.settings.model_copy(update={"workspace": tmp_path})
-    directory = prediction_log.log_directory(settings.workspace)
-    now = pd.Timestamp.now(tz="UTC")
-    today = now.date()
-    start = today - dt.timedelta(days=settings.monitoring.log_retention_days)
-    for when in (now - pd.Timedelta(days=1000), now - pd.Timedelta(days=999), now):
+def log_at(lab: Lab, directory: Path, times: list[pd.Timestamp]) -> None:
+    """Log logged_rows(lab) as the champion's scores once at each of `times`."""
+    for when in times:
         prediction_log.append(
             logged_rows(lab),
             directory,
@@ -261,6 +256,16 @@ def test_monitoring_prunes_the_log_before_reading_it_and_says_so(lab, tmp_path):
             source="service",
             scored_at=when,
         )
+
+
+def test_monitoring_prunes_the_log_before_reading_it_and_says_so(lab, tmp_path):
+    # The lab's champion, with a log of its own so the lab's log stays as it is.
+    settings = lab.settings.model_copy(update={"workspace": tmp_path})
+    directory = prediction_log.log_directory(settings.workspace)
+    now = pd.Timestamp.now(tz="UTC")
+    today = now.date()
+    start = today - dt.timedelta(days=settings.monitoring.log_retention_days)
+    log_at(lab, directory, [now - pd.Timedelta(days=1000), now - pd.Timedelta(days=999), now])
     stray = directory / "predictions-old.jsonl.gz"
     stray.write_bytes(b"")
     messages: list[str] = []
@@ -312,14 +317,7 @@ def test_monitoring_without_retention_keeps_the_whole_log(lab, tmp_path):
     )
     directory = prediction_log.log_directory(settings.workspace)
     now = pd.Timestamp.now(tz="UTC")
-    for when in (now - pd.Timedelta(days=5000), now):
-        prediction_log.append(
-            logged_rows(lab),
-            directory,
-            model_version=lab.champion.version,
-            source="batch",
-            scored_at=when,
-        )
+    log_at(lab, directory, [now - pd.Timedelta(days=5000), now])
     current = current_from_log(
         settings,
         lab.champion,
