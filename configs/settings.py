@@ -412,9 +412,18 @@ class MonitoringConfig(_Frozen):
         ge=1,
         description="Days of the prediction log kept before today (UTC). Every monitoring run "
         "that reads the log first deletes the whole day files (predictions-YYYY-MM-DD.jsonl) "
-        "of older days; today's and later files and other files are never deleted, and the "
-        "service never deletes. 400 keeps a year-over-year comparison possible. "
-        "None: keep everything.",
+        "of older days, with their segment files; today's and later files and other files are "
+        "never deleted, and the service never deletes. 400 keeps a year-over-year comparison "
+        "possible. None: keep everything.",
+    )
+    log_segment_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Prediction-log batches of at least this many rows (batch scoring runs) are "
+        "written as a Parquet segment file that their log line names, not inline as JSON: "
+        "1,000,000 scored rows take 1.7 s to write and 1.4 s to read as Parquet (300 MB), "
+        "34 s and 28 s as one JSON line (810 MB). Smaller batches stay inline, service "
+        "requests included: a segment costs about 10 ms and a file of its own.",
     )
 
     @model_validator(mode="after")

@@ -5,7 +5,9 @@ killed writer left (the bytes after the last newline: never acknowledged), write
 record as one line, fsyncs the file and its folder, and only then returns. So a record
 whose append returned is on disk, and a record is either whole or absent. Readers take no
 lock: a last line without its newline is a write in progress or a torn one and is skipped.
-Needs a local filesystem, where flock and fsync keep these promises.
+`write_file` creates a whole file with the same promise (temp file, fsync, rename, fsync of
+the folder), for data too big for a line. Needs a local filesystem, where flock and fsync
+keep these promises.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from zerochurn.io import atomic_path
 
 RECORD_END = b"\n"
 FILE_MODE = 0o666
@@ -39,9 +43,9 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make a file's creation durable: fsync the folder that holds its name."""
-    fd = os.open(directory, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    """fsync a file (its data) or a folder (the names in it: makes a creation or rename durable)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -64,7 +68,22 @@ def append_record(path: Path, record: Mapping[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)  # releases the lock
-    _fsync_directory(path.parent)
+    _fsync(path.parent)
+
+
+def write_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Create `path` whole, durably: return only once it is on disk under its name.
+
+    `write` fills a temporary file beside `path` (zerochurn.io.atomic_path names it
+    ``.<name>.<random>.tmp``); it is fsync'd, renamed onto `path`, and the folder fsync'd.
+    So `path` is complete or absent, even if the process is killed: a killed writer may
+    leave only the temporary file. If `write` raises, the temporary file is removed.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        write(tmp)
+        _fsync(tmp)
+    _fsync(path.parent)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

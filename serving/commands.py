@@ -104,6 +104,7 @@ def _save_batch(result, model, settings: Settings):
         model_version=model.version,
         source="batch",
         scored_at=result.scored_at,
+        segment_rows=settings.monitoring.log_segment_rows,
     )
     return outputs
 

@@ -147,6 +147,7 @@ class ScoringRuntime:
             model_version=model.version,
             source="service",
             scored_at=scored_at,
+            segment_rows=self.settings.monitoring.log_segment_rows,
         )
         return customer_scores(scores, features, self.settings.serving.top_reasons)
 

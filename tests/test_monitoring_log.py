@@ -20,9 +20,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from zerochurn.configs import ConfigError, load_settings
+from zerochurn.configs import ConfigError, Settings, load_settings
 from zerochurn.monitoring import prediction_log
-from zerochurn.monitoring.journal import append_record, read_records
+from zerochurn.monitoring.journal import append_record, read_records, write_file
 
 
 def scored(rows: int = 3, **columns) -> pd.DataFrame:
@@ -93,6 +93,13 @@ def test_a_few_rows_are_logged_as_they_are_among_many(rows):
     assert lines[0] == {name: values[: len(frame)] for name, values in lines[1].items()}
 
 
+def test_datetimes_of_different_precision_in_one_column_read_back(tmp_path):
+    stamps = pd.Series([pd.Timestamp("2026-02-01"), pd.Timestamp("2026-02-01T00:00:00.000001")])
+    frame = scored(2, as_of=stamps)  # ISO text "...T00:00:00" and "...T00:00:00.000001"
+    prediction_log.append(frame, tmp_path, model_version="1", source="batch")
+    assert prediction_log.read(tmp_path)["as_of"].tolist() == stamps.tolist()
+
+
 def test_since_and_until_select_by_scoring_time_across_day_files(tmp_path):
     for day in ("2026-01-30", "2026-01-31", "2026-02-01"):
         stamp = pd.Timestamp(f"{day}T12:00:00", tz="UTC")
@@ -137,6 +144,7 @@ def test_an_absent_log_reads_as_no_rows(tmp_path):
         (scored(scored_at="x"), {}, r"columns \['scored_at'\]: reserved"),
         (scored(), {"source": "notebook"}, "source='notebook': expected one of"),
         (scored(), {"model_version": ""}, "model_version is empty"),
+        (scored(), {"segment_rows": 0}, "segment_rows=0: expected at least 1"),
     ],
 )
 def test_bad_appends_are_refused(tmp_path, frame, kwargs, message):
@@ -170,6 +178,214 @@ def test_a_stray_file_name_is_refused(tmp_path):
         prediction_log.read(tmp_path)
 
 
+HEX = "0123456789abcdef" * 2
+"""32 hex digits: the unique part of a hand-made segment name."""
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def segments(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.glob("*.parquet"))
+
+
+def test_the_segment_threshold_defaults_to_the_setting():
+    assert prediction_log.SEGMENT_ROWS == Settings().monitoring.log_segment_rows == 10_000
+
+
+def test_a_batch_at_the_threshold_goes_to_one_segment_file_named_by_its_line(tmp_path):
+    frame = scored(5)
+    kwargs = {"model_version": "3", "source": "batch", "scored_at": "2026-02-01T06:00:00"}
+    path = prediction_log.append(frame, tmp_path, segment_rows=5, **kwargs)
+    assert path == tmp_path / "predictions-2026-02-01.jsonl"  # still the day file
+    (record,) = lines(path)
+    (name,) = segments(tmp_path)
+    assert record["segment"] == name and "columns" not in record
+    assert record["rows"] == 5 and record["dates"] == ["as_of"]
+    assert name.startswith("predictions-2026-02-01-")
+    assert prediction_log.file_day(name) == dt.date(2026, 2, 1)
+    back = prediction_log.read(tmp_path)
+    assert list(back.columns) == [*prediction_log.METADATA_COLUMNS, *frame.columns]
+    pd.testing.assert_frame_equal(back[frame.columns], frame, check_dtype=False)
+    assert (back["scored_at"] == pd.Timestamp("2026-02-01T06:00:00", tz="UTC")).all()
+    # one row fewer than the threshold: inline, and read back exactly alike
+    inline = tmp_path / "inline"
+    prediction_log.append(frame, inline, segment_rows=6, **kwargs)
+    assert "columns" in lines(inline / path.name)[0] and segments(inline) == []
+    pd.testing.assert_frame_equal(back, prediction_log.read(inline))
+
+
+def test_inline_and_segment_batches_read_back_in_scoring_order(tmp_path):
+    # logged out of time order, two shapes of batch, in two day files
+    batches = [
+        ("2026-01-01T02:00", scored(3), "1"),  # segment (threshold 3)
+        ("2026-01-01T01:00", scored(2), "2"),  # inline
+        ("2026-01-02T00:30", scored(4).drop(columns="region"), "3"),  # segment, other columns
+        ("2026-01-01T03:00", scored(2), "4"),  # inline
+        ("2026-01-01T00:00", scored(3), "5"),  # segment
+    ]
+    for when, frame, version in batches:
+        for folder, threshold in (("mixed", 3), ("inline", 1_000)):
+            prediction_log.append(
+                frame,
+                tmp_path / folder,
+                model_version=version,
+                source="batch" if len(frame) >= 3 else "service",
+                scored_at=when,
+                segment_rows=threshold,
+            )
+    assert len(segments(tmp_path / "mixed")) == 3 and segments(tmp_path / "inline") == []
+    back = prediction_log.read(tmp_path / "mixed")
+    assert back["model_version"].tolist() == [*"555", *"22", *"111", *"44", *"3333"]
+    assert back["source"].tolist() == (
+        ["batch"] * 3 + ["service"] * 2 + ["batch"] * 3 + ["service"] * 2 + ["batch"] * 4
+    )
+    assert back["region"].isna().tolist() == [False, True, False, False, True] * 2 + [True] * 4
+    pd.testing.assert_frame_equal(back, prediction_log.read(tmp_path / "inline"))
+
+
+def test_since_and_until_open_only_the_segments_of_batches_in_the_window(tmp_path):
+    for when in ("2026-01-31T12:00", "2026-02-01T06:00", "2026-02-01T18:00"):
+        prediction_log.append(
+            scored(), tmp_path, model_version="1", source="batch", scored_at=when, segment_rows=1
+        )
+    first, *_ = lines(tmp_path / "predictions-2026-02-01.jsonl")
+    (tmp_path / first["segment"]).unlink()  # the 06:00 batch's file
+    window = prediction_log.read(tmp_path, since="2026-01-31", until="2026-02-01T06:00")
+    assert window["scored_at"].unique().tolist() == [pd.Timestamp("2026-01-31T12:00", tz="UTC")]
+    later = prediction_log.read(tmp_path, since="2026-02-01T06:00:01")
+    assert len(later) == 3 and (later["scored_at"].dt.hour == 18).all()
+    with pytest.raises(FileNotFoundError, match=first["segment"]):
+        prediction_log.read(tmp_path)
+
+
+def test_a_line_naming_a_missing_segment_says_which_file(tmp_path):
+    path = prediction_log.append(
+        scored(),
+        tmp_path,
+        model_version="1",
+        source="batch",
+        scored_at="2026-02-01",
+        segment_rows=3,
+    )
+    (name,) = segments(tmp_path)
+    (tmp_path / name).unlink()
+    with pytest.raises(
+        FileNotFoundError,
+        match=rf"{name}: segment file missing; {path.name} record 1 names it for its 3 rows",
+    ):
+        prediction_log.read(tmp_path)
+
+
+def test_a_day_pruned_while_its_segments_are_read_is_left_out_whole(tmp_path, monkeypatch):
+    for when in ("2025-10-19T10:00", "2025-10-19T11:00", "2026-11-24T10:00"):
+        prediction_log.append(
+            scored(), tmp_path, model_version="1", source="batch", scored_at=when, segment_rows=1
+        )
+
+    def pruned_meanwhile(path: Path) -> list[dict]:
+        records = read_records(path)  # the day's lines are read, then a monitor run prunes
+        prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY)
+        return records
+
+    monkeypatch.setattr(prediction_log, "read_records", pruned_meanwhile)
+    back = prediction_log.read(tmp_path)
+    assert back["scored_at"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2026-11-24"]
+
+
+def test_a_batch_parquet_cannot_store_is_logged_inline(tmp_path):
+    frame = scored(mixed=[1, "a", 2.5])  # an object column mixing numbers and text
+    path = prediction_log.append(frame, tmp_path, model_version="1", source="batch", segment_rows=1)
+    assert segments(tmp_path) == [] and not [p for p in tmp_path.iterdir() if p != path]
+    assert lines(path)[0]["columns"]["mixed"] == [1, "a", 2.5]
+    assert prediction_log.read(tmp_path)["mixed"].tolist() == [1, "a", 2.5]
+
+
+def test_an_orphan_segment_is_ignored_by_read_and_pruned_with_its_day(tmp_path):
+    for when in ("2025-10-19T10:00", "2026-11-24T10:00"):
+        prediction_log.append(
+            scored(), tmp_path, model_version="1", source="batch", scored_at=when, segment_rows=1
+        )
+    # what a writer killed between the segment and its line leaves, on both days
+    orphans = [tmp_path / f"predictions-{day}-{HEX}.parquet" for day in ("2025-10-19", TODAY)]
+    for orphan in orphans:
+        scored(7).to_parquet(orphan, index=False)
+    leftover = tmp_path / f".predictions-2025-10-19-{HEX}.parquet.k3x_9qzt.tmp"
+    leftover.write_bytes(b"PAR1")  # killed while writing a segment
+    assert len(prediction_log.read(tmp_path)) == 6  # the two logged batches, nothing more
+    deleted = prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY)
+    assert deleted == [tmp_path / "predictions-2025-10-19.jsonl"]  # one per day pruned
+    assert all(prediction_log.file_day(p.name) == TODAY for p in tmp_path.iterdir())
+    assert len(segments(tmp_path)) == 2 and orphans[1].exists()  # today's batch and orphan
+    assert len(prediction_log.read(tmp_path)) == 3
+
+
+def test_the_temporary_file_of_a_segment_is_a_name_prune_knows(tmp_path):
+    names = []
+    target = tmp_path / f"predictions-2026-02-01-{HEX}.parquet"
+    write_file(target, lambda tmp: names.append(tmp.name) or tmp.write_bytes(b"x"))
+    assert target.read_bytes() == b"x" and list(tmp_path.iterdir()) == [target]
+    (name,) = names
+    assert name != target.name and prediction_log.file_day(name) == dt.date(2026, 2, 1)
+
+
+FRAME_ROWS = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)),
+        st.sampled_from(["north", "", None]),
+        st.booleans(),
+        st.integers(-3, 3),
+        st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1))),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(
+    batches=st.lists(
+        st.tuples(
+            FRAME_ROWS,
+            st.integers(1, 5),  # segment_rows
+            st.sampled_from([0, 1, 1, 30]),  # hours after 2026-01-01: ties, two days
+            st.sampled_from(["str", "category", "drop"]),  # region
+            st.booleans(),  # with a UTC datetime column
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_batches_read_back_the_same_inline_or_in_segments(batches):
+    with tempfile.TemporaryDirectory() as folder:
+        mixed, inline = Path(folder) / "mixed", Path(folder) / "inline"
+        for rows, threshold, hours, region, utc in batches:
+            frame = pd.DataFrame(rows, columns=["x", "region", "flag", "count", "as_of"])
+            frame = frame.astype({"as_of": "datetime64[us]"})
+            frame = (
+                frame.drop(columns="region")
+                if region == "drop"
+                else frame.astype({"region": region})
+            )
+            if utc:
+                frame["seen"] = frame["as_of"].dt.tz_localize("UTC")
+            frame["churn_probability"] = 0.5
+            when = pd.Timestamp("2026-01-01") + pd.Timedelta(hours=hours)
+            for directory, segment_rows in ((mixed, threshold), (inline, 100)):
+                prediction_log.append(
+                    frame,
+                    directory,
+                    model_version="1",
+                    source="batch",
+                    scored_at=when,
+                    segment_rows=segment_rows,
+                )
+        expected = sum(len(rows) >= threshold for rows, threshold, *_ in batches)
+        assert len(segments(mixed)) == expected
+        pd.testing.assert_frame_equal(prediction_log.read(mixed), prediction_log.read(inline))
+
+
 TODAY = dt.date(2026, 11, 24)
 KEEP_DAYS = 400
 """On TODAY, 400 days kept: 2025-10-20 is the oldest day kept."""
@@ -198,15 +414,29 @@ def test_prune_deletes_exactly_the_days_before_the_retention_start(tmp_path):
         tmp_path / "predictions-2020-01-01.json",
         tmp_path / "backup-predictions-2020-01-01.jsonl",
         tmp_path / "notes.txt",
+        tmp_path / f"predictions-2020-01-01-{HEX[:31]}.parquet",  # 31 hex digits
+        tmp_path / f"predictions-2020-01-01-{HEX.upper()}.parquet",
+        tmp_path / f"predictions-2020-02-30-{HEX}.parquet",
+        tmp_path / f"predictions-2020-01-01-{HEX}.parquet.bak",
+        tmp_path / f".predictions-2020-01-01-{HEX}.parquet",
+        tmp_path / "predictions-2020-01-01.parquet",
     ]
     for path in foreign:
         path.write_text("keep me\n")
     folder = tmp_path / "predictions-2020-01-02.jsonl"  # a folder with a day file's name
     folder.mkdir()
+    old_segments = [
+        tmp_path / f"predictions-2024-02-29-{HEX}.parquet",
+        tmp_path / f".predictions-2025-10-19-{HEX}.parquet.a1b2_c3d.tmp",  # a killed write
+        tmp_path / f"predictions-2023-05-05-{'f' * 32}.parquet",  # a day with no day file
+    ]
+    kept.append(tmp_path / f"predictions-2025-10-20-{HEX}.parquet")
+    for path in [*old_segments, kept[-1]]:
+        path.write_bytes(b"PAR1")
 
     deleted = prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY)
 
-    assert deleted == old  # oldest first
+    assert deleted == old  # the day files, oldest first; their segments went too
     assert sorted(tmp_path.iterdir()) == sorted([*kept, *foreign, folder])
     assert prediction_log.prune(tmp_path, KEEP_DAYS, today=TODAY) == []  # nothing left to do
 
@@ -313,7 +543,10 @@ WRITER = textwrap.dedent(
         frame = pd.DataFrame(
             {"batch": batch, "row": np.arange(rows), "churn_probability": rng.random(rows)}
         )
-        prediction_log.append(frame, directory, model_version="1", source="service")
+        segment_rows = rows + batch % 2  # even batches go to a segment file, odd ones inline
+        prediction_log.append(
+            frame, directory, model_version="1", source="service", segment_rows=segment_rows
+        )
         print(batch, flush=True)  # acknowledged: append returned
         batch += 1
     """
@@ -324,10 +557,14 @@ MAX_KILL_DELAY_SECONDS = 0.05
 
 
 def test_a_writer_killed_mid_append_loses_no_acknowledged_batch(tmp_path):
-    """SIGKILL a process appending in a loop, twice; every acknowledged batch reads back whole."""
+    """SIGKILL a process appending in a loop, twice; every acknowledged batch reads back whole.
+
+    Batches alternate between segment files and inline lines: a line never lacks its segment
+    (read would raise), and a kill leaves at most one segment that no line names.
+    """
     rng = random.Random(0)
     acknowledged = -1
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(tmp_path), str(acknowledged + 1), str(BATCH_ROWS)],
             stdout=subprocess.PIPE,
@@ -348,4 +585,13 @@ def test_a_writer_killed_mid_append_loses_no_acknowledged_batch(tmp_path):
         assert acknowledged <= last <= acknowledged + 1
         assert counts.index.tolist() == list(range(last + 1))
         assert (counts == BATCH_ROWS).all()
+        named = {
+            record["segment"]
+            for path in tmp_path.glob("*.jsonl")
+            for record in read_records(path)
+            if "segment" in record
+        }
+        assert len(named) == (last + 2) // 2  # the even batches
+        orphans = set(segments(tmp_path)) - named
+        assert len(orphans) <= kill + 1
         acknowledged = last
