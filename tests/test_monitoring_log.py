@@ -62,20 +62,22 @@ def test_a_line_is_one_batch_stored_column_by_column(tmp_path):
     assert record["columns"]["satisfaction_index"][0] is None
 
 
-@hypothesis_settings(max_examples=30, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)),
-            st.sampled_from(["north", "", None]),
-            st.booleans(),
-            st.integers(-3, 3),
-            st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1))),
-        ),
-        min_size=1,
-        max_size=4,
-    )
+FRAME_ROWS = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)),
+        st.sampled_from(["north", "", None]),
+        st.booleans(),
+        st.integers(-3, 3),
+        st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1))),
+    ),
+    min_size=1,
+    max_size=4,
 )
+"""Rows of (number, region, flag, count, as_of) with gaps, for logged frames."""
+
+
+@hypothesis_settings(max_examples=30, deadline=None)
+@given(rows=FRAME_ROWS)
 def test_a_few_rows_are_logged_as_they_are_among_many(rows):
     # A service request (few rows) takes a faster path than a batch: the same lines.
     frame = pd.DataFrame(rows, columns=["x", "region", "flag", "count", "as_of"]).astype(
@@ -328,19 +330,6 @@ def test_the_temporary_file_of_a_segment_is_a_name_prune_knows(tmp_path):
     assert target.read_bytes() == b"x" and list(tmp_path.iterdir()) == [target]
     (name,) = names
     assert name != target.name and prediction_log.file_day(name) == dt.date(2026, 2, 1)
-
-
-FRAME_ROWS = st.lists(
-    st.tuples(
-        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)),
-        st.sampled_from(["north", "", None]),
-        st.booleans(),
-        st.integers(-3, 3),
-        st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1))),
-    ),
-    min_size=1,
-    max_size=4,
-)
 
 
 @hypothesis_settings(max_examples=40, deadline=None)
