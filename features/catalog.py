@@ -114,7 +114,8 @@ def _feature(
     missing: str = "",
     kind: Kind = "numeric",
 ) -> Feature:
-    return Feature(name, group, description, unit, kind, reason, missing or f"{name}: not known")
+    readable = name.replace("_", " ").capitalize()
+    return Feature(name, group, description, unit, kind, reason, missing or f"{readable} not known")
 
 
 def _profile(name: str, description: str) -> _Template:

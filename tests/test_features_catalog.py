@@ -54,6 +54,7 @@ def test_reason_texts() -> None:
     assert reason_text("segment", "key") == "Segment key"
     assert reason_text("satisfaction_index", np.nan) == "Never surveyed"
     assert reason_text("days_since_complaint", None) == "No complaints"
+    assert reason_text("tenure_days", None) == "Tenure days not known"  # a missing input
     # One of a kind reads singular, whatever the number type; 0 and 1.6 read plural.
     assert reason_text("complaints_open", 1.0) == "1 complaint open"
     assert reason_text("complaints_open", np.int64(1)) == "1 complaint open"
