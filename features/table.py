@@ -30,9 +30,11 @@ GROUPED_THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 """A number with comma thousands separators, "1,889.50"; "29,85" is no number."""
 
 
-FEW_ROWS = 64
+FEW_ROWS = 256
 """Up to this many rows (a service request) cells are read one by one in Python, which is
-much faster than pandas' vectorised text methods on a handful of values."""
+much faster than pandas' per-column work on a few values: encoding 100 rows of the default
+model took 1.2 ms this way against 4.1 ms, logging them 1.2 ms against 11 ms; at 1,000
+rows pandas wins."""
 PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 """A number Python's float() and pandas' to_numeric read the same way."""
 
