@@ -68,6 +68,11 @@ def _first(labels: pd.Series) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
+def is_missing_cell(value: object) -> bool:
+    """Whether one cell is missing as pandas' notna sees it: None, NaN, NA or NaT."""
+    return value is None or value is pd.NA or value is pd.NaT or value != value
+
+
 def _plain_number(value: object) -> float | None:
     """A plain number or blank as float (NaN for blank); None for anything the full reader
     must judge (currency signs, separators, gap marks, words)."""
@@ -88,7 +93,7 @@ def _plain_number(value: object) -> float | None:
 
 def _plain_category(value: object) -> str | None:
     """One cell as to_categories reads an object column: stripped text, None when blank."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    if is_missing_cell(value):
         return None
     text = value.strip() if isinstance(value, str) else str(value)
     return text or None

@@ -46,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 
 from zerochurn.configs.settings import MonitoringConfig
-from zerochurn.features.table import FEW_ROWS
+from zerochurn.features.table import FEW_ROWS, is_missing_cell
 from zerochurn.monitoring.journal import append_record, read_records, write_file
 from zerochurn.training.outputs import PROBABILITY_COLUMN
 
@@ -97,11 +97,6 @@ def _utc(moment: TimeLike) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _is_missing(value: object) -> bool:
-    """Whether one cell is missing as pandas' notna sees it (None, NaN, NA, NaT)."""
-    return value is None or value is pd.NA or value is pd.NaT or value != value
-
-
 def _column_values(series: pd.Series) -> list[Any]:
     """JSON-ready values of one column: None for missing, ISO-8601 text for datetimes."""
     present = series.notna()
@@ -121,13 +116,15 @@ def _json_columns(frame: pd.DataFrame, dates: list[str]) -> dict[str, list[Any]]
     if len(frame) > FEW_ROWS:
         return {str(name): _column_values(frame[name]) for name in frame.columns}
     matrix = frame.to_numpy(dtype=object)
-    return {
-        str(name): [
-            None if _is_missing(value) else value.isoformat() if str(name) in dates else value
-            for value in matrix[:, j]
-        ]
-        for j, name in enumerate(frame.columns)
-    }
+    columns = {}
+    for j, name in enumerate(map(str, frame.columns)):
+        cells = matrix[:, j]
+        columns[name] = (
+            [None if is_missing_cell(value) else value.isoformat() for value in cells]
+            if name in dates
+            else [None if is_missing_cell(value) else value for value in cells]
+        )
+    return columns
 
 
 def _write_segment(frame: pd.DataFrame, directory: Path, day: str) -> str | None:

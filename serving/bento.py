@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zerochurn.configs import Settings
+from zerochurn.io import atomic_path
 
 BENTOFILE = "bentofile.yaml"
 STAGING_DIR = "bento-build"
@@ -107,9 +108,10 @@ def write_bentofile(source: Path, staging: Path, wheel: Path) -> Path:
     relative = wheel.resolve().relative_to(staging.resolve()).as_posix()
     python["wheels"] = [w for w in python.get("wheels") or [] if w != relative] + [relative]
     target = staging / BENTOFILE
-    target.write_text(
-        GENERATED_HEADER.format(source=source) + yaml.safe_dump(config, sort_keys=False)
-    )
+    with atomic_path(target) as tmp:
+        tmp.write_text(
+            GENERATED_HEADER.format(source=source) + yaml.safe_dump(config, sort_keys=False)
+        )
     return target
 
 

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from zerochurn.features.table import (
     FEW_ROWS,
+    is_missing_cell,
     is_number_dtype,
     plain_numbers,
     to_categories,
@@ -89,9 +90,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             p = position[self.numeric[j]]
             cells = matrix[:, p]
             if numeric[id(dtypes[p])]:
-                out[:, j] = [
-                    np.nan if cell is None or cell is pd.NA else float(cell) for cell in cells
-                ]
+                out[:, j] = [np.nan if is_missing_cell(cell) else float(cell) for cell in cells]
             elif (numbers := plain_numbers(cells)) is not None:
                 out[:, j] = numbers
             else:
