@@ -6,13 +6,17 @@ an append that returned is on disk, and a batch is whole or absent, even if the 
 process is killed. Several processes may append at once. One line of a small batch::
 
     {"scored_at": "2026-01-05T10:00:00.123456+00:00", "model_version": "3",
-     "source": "batch", "rows": 2, "dates": ["as_of"],
+     "source": "batch", "rows": 2,
+     "types": {"customer_id": "text", "as_of": "date", "region": "text", ...,
+               "churn_probability": "number"},
      "columns": {"customer_id": ["C1", "C2"],
                  "as_of": ["2026-01-01T00:00:00", "2026-01-01T00:00:00"],
                  "region": ["north", null], ..., "churn_probability": [0.031, 0.2]}}
 
-Values are stored column by column; missing values are null and datetime columns
-ISO-8601 strings named in "dates".
+Values are stored column by column; missing values are null and dates ISO-8601 text.
+"types" is the batch's typed schema (monitoring/log_schema.py): the writer's model says
+what each column is, and `read` gives every column back as that type, whoever wrote it.
+Lines of older versions carry "dates" (the date columns) instead and read the same way.
 
 A batch of at least `segment_rows` rows (monitoring.log_segment_rows, 10,000: batch scoring
 runs) goes to a Parquet segment file of its own, ``predictions-YYYY-MM-DD-<32 hex
@@ -20,7 +24,7 @@ digits>.parquet`` beside the day file, and its line names it instead of holding 
 columns::
 
     {"scored_at": "...", "model_version": "3", "source": "batch", "rows": 1000000,
-     "dates": ["as_of"], "segment": "predictions-2026-01-05-0f3c...e1.parquet"}
+     "types": {...}, "segment": "predictions-2026-01-05-0f3c...e1.parquet"}
 
 The segment is written whole and fsync'd (journal.write_file) before the line is
 appended, so every line's segment exists; a writer killed between the two leaves a
@@ -48,6 +52,14 @@ import pyarrow as pa
 from zerochurn.configs.settings import MonitoringConfig
 from zerochurn.features.table import FEW_ROWS, is_missing_cell
 from zerochurn.monitoring.journal import append_record, read_records, write_file
+from zerochurn.monitoring.log_schema import (
+    COLUMN_TYPES,
+    FIXED_TYPES,
+    ColumnType,
+    LogSchema,
+    cast,
+    typed,
+)
 from zerochurn.training.outputs import PROBABILITY_COLUMN
 
 LOG_FOLDER = "predictions"
@@ -68,6 +80,9 @@ writer killed at that moment leaves behind: .<segment name>.<random>.tmp."""
 
 SEGMENT_ROWS: int = MonitoringConfig.model_fields["log_segment_rows"].default
 """Default of `append`'s segment_rows: the default of monitoring.log_segment_rows."""
+
+KEYS_AND_OUTPUTS = LogSchema()
+"""A schema naming only the fixed columns: features are typed by their dtype."""
 
 SCORED_AT = "scored_at"
 MODEL_VERSION = "model_version"
@@ -127,18 +142,11 @@ def _json_columns(frame: pd.DataFrame, dates: list[str]) -> dict[str, list[Any]]
     return columns
 
 
-def _write_segment(frame: pd.DataFrame, directory: Path, day: str) -> str | None:
-    """Write `frame` durably to a new segment file of `day`; return its name.
-
-    None, with nothing written, when Parquet cannot store a column (e.g. an object column
-    mixing numbers and text): such a batch is logged inline instead.
-    """
+def _write_segment(frame: pd.DataFrame, directory: Path, day: str) -> str:
+    """Write `frame` (typed columns, which Parquet stores) durably to a new segment of `day`."""
     name = f"{FILE_PREFIX}{day}-{uuid.uuid4().hex}{SEGMENT_SUFFIX}"
     table = frame.set_axis([str(column) for column in frame.columns], axis=1)
-    try:
-        write_file(directory / name, lambda tmp: table.to_parquet(tmp, index=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
+    write_file(directory / name, lambda tmp: table.to_parquet(tmp, index=False))
     return name
 
 
@@ -150,6 +158,7 @@ def append(
     source: Source,
     scored_at: TimeLike | None = None,
     segment_rows: int = SEGMENT_ROWS,
+    schema: LogSchema = KEYS_AND_OUTPUTS,
 ) -> Path:
     """Append the scored rows of `frame` to the log as one batch; return the day file.
 
@@ -167,6 +176,9 @@ def append(
     scored_at : when the scores were returned; now (UTC) when None, naive means UTC
     segment_rows : a batch of at least this many rows goes to a Parquet segment file
         named by its line (settings.monitoring.log_segment_rows), a smaller one inline
+    schema : the types of the scoring model's columns (`LogSchema.for_features`); the
+        keys and outputs are typed the same for every model. Raises ValueError naming a
+        column whose values are not of its type (an as_of that is no date).
     """
     if PROBABILITY_COLUMN not in frame.columns:
         raise ValueError(f"frame has no {PROBABILITY_COLUMN!r} column: expected the scores")
@@ -182,27 +194,24 @@ def append(
     if segment_rows < 1:
         raise ValueError(f"segment_rows={segment_rows}: expected at least 1")
     when = _utc(pd.Timestamp.now(tz="UTC") if scored_at is None else scored_at)
-    dates = [
-        str(name)
-        for name, dtype in frame.dtypes.items()
-        if pd.api.types.is_datetime64_any_dtype(dtype)
-    ]
+    types = schema.types_of(frame)
+    dates = [name for name, kind in types.items() if kind == "date"]
     record: dict[str, Any] = {
         SCORED_AT: when.isoformat(),
         MODEL_VERSION: str(model_version),
         SOURCE: source,
         "rows": len(frame),
-        "dates": dates,
+        "types": types,
     }
     day = when.strftime(DAY_FORMAT)
     path = Path(directory) / f"{FILE_PREFIX}{day}{FILE_SUFFIX}"
     # The segment is on disk before the line that names it: a crash in between leaves a
     # segment no line names (ignored, pruned with its day), never a line without its data.
-    segment = _write_segment(frame, path.parent, day) if len(frame) >= segment_rows else None
-    if segment is None:
-        record["columns"] = _json_columns(frame, dates)
+    # A segment stores typed columns; inline JSON needs only the dates as dates.
+    if len(frame) >= segment_rows:
+        record["segment"] = _write_segment(typed(frame, types), path.parent, day)
     else:
-        record["segment"] = segment
+        record["columns"] = _json_columns(typed(frame, dict.fromkeys(dates, "date")), dates)
     append_record(path, record)
     return path
 
@@ -259,9 +268,9 @@ def _datetimes(text: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="ISO8601")
 
 
-def _frame(columns: dict[str, list[Any]], dates: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame(columns)
-    return frame.assign(**{name: _datetimes(frame[name]) for name in dates})
+def _frame(columns: dict[str, list[Any]], types: Mapping[str, ColumnType]) -> pd.DataFrame:
+    """Inline batches' column lists as a frame of the batches' types."""
+    return typed(pd.DataFrame(columns), types)
 
 
 _INFERRED = tuple(pd.Series([value]).dtype for value in (0.5, 1, True, "a"))
@@ -287,12 +296,14 @@ def _as_inline(series: pd.Series, is_date: bool) -> pd.Series:
 
 
 def _segment_part(
-    segment: pd.DataFrame, metadata: tuple[Any, ...], dates: tuple[str, ...]
+    segment: pd.DataFrame, metadata: tuple[Any, ...], types: Mapping[str, ColumnType]
 ) -> pd.DataFrame:
     """A segment's rows with the metadata columns, typed as inline rows of the batch would be."""
     part = segment.set_axis([str(name) for name in segment.columns], axis=1)
     for name in part.columns:  # column by column, in place: no copy of the untouched ones
-        column = _as_inline(part[name], name in dates)
+        column = _as_inline(part[name], types.get(name) == "date")
+        if name in types:
+            column = cast(column, types[name])
         if column is not part[name]:
             part[name] = column
     for position, (name, value) in enumerate(zip(METADATA_COLUMNS, metadata, strict=True)):
@@ -314,15 +325,15 @@ def _merged(pieces: list[pd.Series], is_date: bool) -> pd.Series:
 
 
 def _combine(
-    parts: list[dict[str, list[Any]] | pd.DataFrame], dates: tuple[str, ...]
+    parts: list[dict[str, list[Any]] | pd.DataFrame], types: Mapping[str, ColumnType]
 ) -> pd.DataFrame:
     """The rows of one shape of batch: inline runs (column lists) and segments, in log order."""
-    frames = [_frame(part, dates) if isinstance(part, dict) else part for part in parts]
+    frames = [_frame(part, types) if isinstance(part, dict) else part for part in parts]
     if len(frames) == 1:
         return frames[0]
     return pd.DataFrame(
         {
-            name: _merged([frame[name] for frame in frames], name in dates)
+            name: _merged([frame[name] for frame in frames], types.get(name) == "date")
             for name in frames[0].columns
         }
     )
@@ -348,9 +359,22 @@ def _read_segment(path: Path, number: int, name: str, rows: int) -> pd.DataFrame
     return frame
 
 
-_Batch = tuple[tuple[str, ...], tuple[str, ...], tuple[Any, ...], int, Any]
-"""One batch of a day file: its column names, datetime columns, metadata values (of
+_Types = tuple[tuple[str, ColumnType], ...]
+"""A batch's column types as sorted (column, type) pairs, hashable to gather batches by."""
+_Batch = tuple[tuple[str, ...], _Types, tuple[Any, ...], int, Any]
+"""One batch of a day file: its column names, column types, metadata values (of
 METADATA_COLUMNS), rows, and values: the inline column lists or the segment's frame."""
+
+
+def _record_types(record: Mapping[str, Any]) -> _Types:
+    """The column types a line records; a line of an older version names only its dates."""
+    if "types" in record:
+        types = dict(record["types"])
+        if not set(types.values()) <= set(COLUMN_TYPES):
+            raise ValueError(f"unknown column types in {types}")
+    else:
+        types = dict.fromkeys(record["dates"], "date")
+    return tuple(sorted(types.items()))
 
 
 def _day_batches(path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None) -> list[_Batch]:
@@ -362,7 +386,7 @@ def _day_batches(path: Path, start: pd.Timestamp | None, end: pd.Timestamp | Non
             scored_at = _utc(record[SCORED_AT])
             metadata = (scored_at, record[MODEL_VERSION], record[SOURCE])
             rows = record["rows"]
-            dates = tuple(record["dates"])
+            types = _record_types(record)
             segment = record.get("segment")
             if segment is None:
                 values = record["columns"]
@@ -376,7 +400,7 @@ def _day_batches(path: Path, start: pd.Timestamp | None, end: pd.Timestamp | Non
         if segment is not None:
             values = _read_segment(path, number, segment, rows)
             names = tuple(map(str, values.columns))  # as JSON keys are
-        batches.append((names, dates, metadata, rows, values))
+        batches.append((names, types, metadata, rows, values))
     return batches
 
 
@@ -386,8 +410,8 @@ def read(
     """Every logged row scored in [since, until), ordered by scored_at.
 
     Columns: scored_at (UTC), model_version, source, then the logged columns (the union
-    over batches; a column a batch lacked is missing in its rows). Datetime columns come
-    back as datetimes. Naive `since` / `until` mean UTC. An absent log reads as no rows.
+    over batches; a column a batch lacked is missing in its rows), each of the type its
+    batches recorded (log_schema.FIXED_TYPES for the keys and outputs: as_of is a date). Naive `since` / `until` mean UTC. An absent log reads as no rows.
     A batch in a segment file reads exactly as it would inline; only the segment files of
     batches in [since, until) are opened. Raises FileNotFoundError naming a segment file
     that a line names but that is missing, unless the day file went too (its day was
@@ -398,7 +422,7 @@ def read(
     # Batches with the same columns are gathered into one frame: far faster than one
     # frame per batch when the service logs many small ones. Consecutive inline batches
     # share column lists; a segment batch is a frame of its own; _combine merges them.
-    gathered: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = {}
+    gathered: dict[tuple[tuple[str, ...], _Types], list[Any]] = {}
     directory = Path(directory)
     files = _day_files(directory, start, end) if directory.is_dir() else iter(())
     for path in files:
@@ -408,10 +432,10 @@ def read(
             if path.exists():  # a segment file is missing from a day that is still kept
                 raise
             continue  # pruned since the folder was listed (day file first): an expired day
-        for names, dates, metadata, rows, values in batches:
-            parts = gathered.setdefault((names, dates), [])
+        for names, types, metadata, rows, values in batches:
+            parts = gathered.setdefault((names, types), [])
             if isinstance(values, pd.DataFrame):
-                parts.append(_segment_part(values, metadata, dates))
+                parts.append(_segment_part(values, metadata, dict(types)))
                 continue
             if not parts or not isinstance(parts[-1], dict):
                 parts.append({name: [] for name in (*METADATA_COLUMNS, *names)})
@@ -420,7 +444,7 @@ def read(
                 columns[name].extend([value] * rows)
             for name, column in values.items():
                 columns[name].extend(column)
-    frames = [_combine(parts, dates) for (_, dates), parts in gathered.items()]
+    frames = [_combine(parts, dict(types)) for (_, types), parts in gathered.items()]
     if not frames:
         return pd.DataFrame(
             {
@@ -429,7 +453,8 @@ def read(
                 SOURCE: pd.Series(dtype=str),
             }
         )
-    combined = pd.concat(frames, ignore_index=True)
+    # Keys and outputs are of one type in every batch, lines of older versions included.
+    combined = typed(pd.concat(frames, ignore_index=True), FIXED_TYPES)
     if combined[SCORED_AT].is_monotonic_increasing:  # in order already: spare a copy
         return combined
     return combined.sort_values(SCORED_AT, kind="stable", ignore_index=True)
@@ -507,6 +532,7 @@ def append_scores(
     source: Source,
     scored_at: TimeLike | None = None,
     segment_rows: int = SEGMENT_ROWS,
+    schema: LogSchema = KEYS_AND_OUTPUTS,
 ) -> Path:
     """Log scored rows: their feature rows plus the LOGGED_OUTPUTS of the same rows.
 
@@ -516,6 +542,7 @@ def append_scores(
     outputs : the score columns, each (n,), e.g. a score frame or serving's column dict
     workspace : the workspace whose prediction log receives the rows
     segment_rows : settings.monitoring.log_segment_rows; see `append`
+    schema : the scoring model's column types; see `append`
     """
     scores = {name: np.asarray(outputs[name]) for name in LOGGED_OUTPUTS if name in outputs}
     frame = pd.concat(  # one concat, not one insert per output: half the cost on a request
@@ -529,4 +556,5 @@ def append_scores(
         source=source,
         scored_at=scored_at,
         segment_rows=segment_rows,
+        schema=schema,
     )

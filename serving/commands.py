@@ -105,6 +105,7 @@ def _save_batch(result, model, settings: Settings):
         source="batch",
         scored_at=result.scored_at,
         segment_rows=settings.monitoring.log_segment_rows,
+        schema=model.log_schema,
     )
     return outputs
 

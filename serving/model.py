@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from zerochurn.configs.settings import ChurnConfig, Settings
+from zerochurn.monitoring.log_schema import LogSchema
 from zerochurn.serving.explain import TreeShapTables
 from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
 from zerochurn.training.registry import CHAMPION
@@ -88,6 +90,11 @@ class ScoringModel:
         """ "numeric" or "categorical" per feature, in model order."""
         categorical = set(self.model.categorical)
         return ["categorical" if name in categorical else "numeric" for name in self.feature_names]
+
+    @cached_property
+    def log_schema(self) -> LogSchema:
+        """Types of this model's columns in the prediction log."""
+        return LogSchema.for_features(self.feature_names, self.feature_kinds)
 
     def encode(self, features: pd.DataFrame) -> np.ndarray:
         """(n, features) float64 matrix of feature rows; missing optional columns become NaN."""

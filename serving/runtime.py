@@ -148,6 +148,7 @@ class ScoringRuntime:
             source="service",
             scored_at=scored_at,
             segment_rows=self.settings.monitoring.log_segment_rows,
+            schema=model.log_schema,
         )
         return customer_scores(scores, features, self.settings.serving.top_reasons)
 
@@ -159,6 +160,7 @@ class ScoringRuntime:
 
     def score_rows(self, rows: Sequence[Mapping[str, object]]) -> ScoreResponse:
         """Score posted rows of a flat customer table, in order (serving/table.py)."""
+        require_kind(self.model, "table", "post its feature records to /score")
         features = table_rows(pd.DataFrame.from_records(list(rows)), self.model)
         return ScoreResponse(scores=self._score(features))
 

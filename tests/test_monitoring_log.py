@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from zerochurn.configs import ConfigError, Settings, load_settings
 from zerochurn.monitoring import prediction_log
 from zerochurn.monitoring.journal import append_record, read_records, write_file
+from zerochurn.monitoring.log_schema import LogSchema
 
 
 def scored(rows: int = 3, **columns) -> pd.DataFrame:
@@ -37,6 +38,17 @@ def scored(rows: int = 3, **columns) -> pd.DataFrame:
         }
     )
     return frame.assign(**columns)
+
+
+EXPECTED_TYPES = {
+    "customer_id": "text",
+    "as_of": "date",
+    "tenure_days": "integer",
+    "satisfaction_index": "number",
+    "region": "text",
+    "churn_probability": "number",
+}
+"""The types a line of `scored` rows records: fixed for keys and outputs, else by dtype."""
 
 
 def test_rows_read_back_as_written_with_their_metadata(tmp_path):
@@ -57,7 +69,7 @@ def test_rows_read_back_as_written_with_their_metadata(tmp_path):
 def test_a_line_is_one_batch_stored_column_by_column(tmp_path):
     path = prediction_log.append(scored(2), tmp_path, model_version="3", source="service")
     (record,) = [json.loads(line) for line in path.read_text().splitlines()]
-    assert record["rows"] == 2 and record["dates"] == ["as_of"]
+    assert record["rows"] == 2 and record["types"] == EXPECTED_TYPES
     assert record["columns"]["as_of"] == ["2026-02-01T00:00:00"] * 2
     assert record["columns"]["satisfaction_index"][0] is None
 
@@ -204,7 +216,7 @@ def test_a_batch_at_the_threshold_goes_to_one_segment_file_named_by_its_line(tmp
     (record,) = lines(path)
     (name,) = segments(tmp_path)
     assert record["segment"] == name and "columns" not in record
-    assert record["rows"] == 5 and record["dates"] == ["as_of"]
+    assert record["rows"] == 5 and record["types"] == EXPECTED_TYPES
     assert name.startswith("predictions-2026-02-01-")
     assert prediction_log.file_day(name) == dt.date(2026, 2, 1)
     back = prediction_log.read(tmp_path)
@@ -296,12 +308,52 @@ def test_a_day_pruned_while_its_segments_are_read_is_left_out_whole(tmp_path, mo
     assert back["scored_at"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2026-11-24"]
 
 
-def test_a_batch_parquet_cannot_store_is_logged_inline(tmp_path):
-    frame = scored(mixed=[1, "a", 2.5])  # an object column mixing numbers and text
-    path = prediction_log.append(frame, tmp_path, model_version="1", source="batch", segment_rows=1)
-    assert segments(tmp_path) == [] and not [p for p in tmp_path.iterdir() if p != path]
-    assert lines(path)[0]["columns"]["mixed"] == [1, "a", 2.5]
-    assert prediction_log.read(tmp_path)["mixed"].tolist() == [1, "a", 2.5]
+def test_a_column_mixing_numbers_and_text_is_logged_as_text_alike_inline_or_in_a_segment(
+    tmp_path,
+):
+    frame = scored(mixed=[1, "a", 2.5])  # an object column: no schema names it, so text
+    for folder, rows in (("segment", 1), ("inline", 10)):
+        path = prediction_log.append(
+            frame, tmp_path / folder, model_version="1", source="batch", segment_rows=rows
+        )
+        assert lines(path)[0]["types"]["mixed"] == "text"
+        back = prediction_log.read(tmp_path / folder)["mixed"]
+        assert back.tolist() == ["1", "a", "2.5"]
+    assert len(segments(tmp_path / "segment")) == 1
+
+
+def test_a_value_not_of_its_schema_type_is_refused_naming_the_column(tmp_path):
+    frame = scored(2).assign(as_of=["2026-02-01", "soon"])
+    with pytest.raises(ValueError, match="column 'as_of': expected date"):
+        prediction_log.append(frame, tmp_path, model_version="1", source="service")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_keys_and_outputs_read_back_as_one_type_whoever_wrote_them(tmp_path):
+    """The service logs snapshot-store rows (as_of as text, counts as floats); batch scoring
+    logs built features (as_of a datetime): both read back as the schema's types."""
+    batch = scored(3)
+    service = scored(2).assign(as_of="2026-03-01", tenure_days=[5.0, np.nan], churn_index=[90, 110])
+    schema = LogSchema.for_features(
+        ["tenure_days", "satisfaction_index", "region"], ["numeric", "numeric", "categorical"]
+    )
+    for frame, source in ((batch, "batch"), (service, "service")):
+        prediction_log.append(frame, tmp_path, model_version="1", source=source, schema=schema)
+    back = prediction_log.read(tmp_path)
+    assert back["as_of"].dtype.kind == "M"
+    assert back["as_of"].dt.strftime("%Y-%m-%d").tolist() == ["2026-02-01"] * 3 + ["2026-03-01"] * 2
+    assert back["tenure_days"].dtype == "float64" and back["churn_index"].dtype == "Int64"
+    assert (back["as_of"] > pd.Timestamp("2026-02-15")).tolist() == [False] * 3 + [True] * 2
+
+
+def test_lines_of_older_versions_read_with_their_keys_typed(tmp_path):
+    """Older lines named only their dates; a service line's as_of was text."""
+    columns = {"customer_id": ["C1"], "as_of": ["2026-01-01"], "churn_probability": [0.2]}
+    record = {"scored_at": "2026-01-05T10:00:00+00:00", "model_version": "1"}
+    record |= {"source": "service", "rows": 1, "dates": [], "columns": columns}
+    append_record(tmp_path / "predictions-2026-01-05.jsonl", record)
+    back = prediction_log.read(tmp_path)
+    assert back["as_of"].tolist() == [pd.Timestamp("2026-01-01")]
 
 
 def test_an_orphan_segment_is_ignored_by_read_and_pruned_with_its_day(tmp_path):

@@ -1,0 +1,17 @@
+"""No score moved: the fixed world scores exactly as the stored fixture says (fixed_world.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fixed_world import FIXTURE, fixed_world_scores
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_fixed_world_scores_bit_for_bit_as_the_fixture(tmp_path):
+    expected = pd.read_parquet(FIXTURE)
+    scores = fixed_world_scores(tmp_path)
+    pd.testing.assert_frame_equal(
+        scores.reset_index(drop=True), expected, check_exact=True, check_dtype=False
+    )
