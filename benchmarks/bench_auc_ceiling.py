@@ -34,12 +34,12 @@ from harness import main
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import GenerateConfig, Settings
 from zerochurn.contract.validate import load_raw
+from zerochurn.model.encoding import FeatureEncoder
+from zerochurn.model.metrics import classification_metrics
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import LABEL, Snapshots, build_snapshots
-from zerochurn.training.encoding import FeatureEncoder
 from zerochurn.training.fit import fit_churn_model
-from zerochurn.training.metrics import classification_metrics
-from zerochurn.training.train import oracle_metrics
+from zerochurn.training.steps import oracle_metrics
 
 SIZES = [50_000]
 MONTHS = 24

@@ -22,7 +22,8 @@ from harness import main
 
 from zerochurn.configs.settings import ChurnConfig, FeatureConfig, GenerateConfig, MonitoringConfig
 from zerochurn.contract.validate import load_raw
-from zerochurn.features import build_features, feature_roles
+from zerochurn.features.build import build_features
+from zerochurn.features.catalog import feature_roles
 from zerochurn.synthetic import generate_world, write_world
 
 SIZES = [10_000, 30_000, 100_000]

@@ -25,7 +25,7 @@ from harness import main
 from zerochurn.configs.settings import ChurnConfig, FeatureConfig, GenerateConfig
 from zerochurn.contract.dataset import RawData
 from zerochurn.contract.validate import load_raw
-from zerochurn.features import build_features, monthly_as_of_dates
+from zerochurn.features.build import build_features, monthly_as_of_dates
 from zerochurn.synthetic import generate_world, write_world
 
 MONTHS = 24

@@ -29,13 +29,12 @@ from threadpoolctl import threadpool_limits
 from zerochurn.configs import Settings, load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
-from zerochurn.features import build_features
-from zerochurn.serving.commands import serve_command
+from zerochurn.features.build import build_features
+from zerochurn.model.registry import ChampionRegistry, configure
+from zerochurn.serving.launch import serve_command
 from zerochurn.serving.model import ScoringModel, load_from_mlflow
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
-from zerochurn.training.registry import ChampionRegistry
-from zerochurn.training.tracking import configure
 from zerochurn.training.train import train_and_register
 
 WORLD_DIR = Path(__file__).resolve().parent / ".out" / "serving_world"

@@ -522,7 +522,7 @@ class RunConfig(_Frozen):
 
 
 class CostConfig(_Frozen):
-    """Costs that set the decision threshold and savings reports (training/costs.py).
+    """Costs that set the decision threshold and savings reports (model/savings.py).
 
     Each cost is a number (the same amount of money for every customer) or the name of a
     column of the scored table holding each customer's amount. Leave both None to skip

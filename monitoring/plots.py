@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -14,6 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from zerochurn.monitoring.results import ColumnDrift
+
 FIGSIZE = (7.0, 4.5)
 TOP_COLUMNS = 20
 """Columns shown in the drift figure, most drifted first."""
@@ -22,26 +23,25 @@ DRIFTED_COLOUR = "tab:red"
 STABLE_COLOUR = "tab:blue"
 
 
-def drift_figure(columns: Mapping[str, Mapping[str, Any]], top: int = TOP_COLUMNS) -> Figure:
+def drift_figure(columns: Sequence[ColumnDrift], top: int = TOP_COLUMNS) -> Figure:
     """Horizontal bars of each column's drift score over its threshold (1 = threshold).
 
-    columns : per column a mapping with "score", "threshold" and "drifted"; columns
-    without a score (no values to compare) are left out.
+    columns : the drift of each column; columns without a score (no values to compare)
+    are left out.
     """
+    drifted = {drift.column: drift.drifted for drift in columns}
     ratios = pd.Series(
         {
-            name: entry["score"] / entry["threshold"]
-            for name, entry in columns.items()
-            if entry["score"] is not None
+            drift.column: drift.score / drift.threshold
+            for drift in columns
+            if drift.score is not None and drift.threshold is not None
         },
         dtype=float,
     )
     shown = ratios.sort_values(ascending=False).head(top)[::-1]
     height = max(FIGSIZE[1], 0.3 * len(shown) + 1.5)
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], height), layout="constrained")
-    colours = [
-        DRIFTED_COLOUR if columns[name]["drifted"] else STABLE_COLOUR for name in shown.index
-    ]
+    colours = [DRIFTED_COLOUR if drifted[name] else STABLE_COLOUR for name in shown.index]
     ax.barh(shown.index, shown.to_numpy(), color=colours)
     ax.axvline(1.0, color="grey", linestyle=":", label="threshold")
     ax.set(title="Drift score / threshold (red = drifted)", xlabel="score / threshold")

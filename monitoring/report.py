@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from sklearn.exceptions import UndefinedMetricWarning
 
 from zerochurn.configs.settings import MonitoringConfig
-from zerochurn.training.outputs import PROBABILITY_COLUMN
+from zerochurn.model.outputs import PROBABILITY_COLUMN
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
@@ -58,7 +59,6 @@ def run_report(
         warnings.simplefilter("ignore", DeprecationWarning)
         from evidently import BinaryClassification, DataDefinition, Dataset, Report
         from evidently.metrics import LogLoss, MeanValue, RocAuc, RowCount, ValueDrift
-    from sklearn.exceptions import UndefinedMetricWarning
 
     metrics = []
     numeric = [*columns.numeric, columns.prediction]

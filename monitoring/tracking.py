@@ -3,8 +3,8 @@
 Models and their runs are written by training/ only. This module records each
 monitoring run beside them: headline numbers as metrics, the decision as tags, the
 figures and summary.json as artifacts (the HTML reports, several MB each, stay in the
-run folder). It uses an explicit client and experiment id, so
-the active MLflow experiment of the process is left to training.
+run folder). It uses an explicit client (model/registry.py's `configure`) and
+experiment id, so the active MLflow experiment of the process is left to training.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from mlflow.entities import Metric
 
 from zerochurn.configs.settings import Settings
-from zerochurn.training.tracking import configure, ensure_experiment
+from zerochurn.model.registry import configure, ensure_experiment
+from zerochurn.monitoring.summary import MonitoringSummary
 
 EXPERIMENT_SUFFIX = "-monitoring"
 ARTIFACT_FOLDER = "monitoring"
@@ -26,7 +26,7 @@ ARTIFACT_FOLDER = "monitoring"
 
 def log_monitoring_run(
     settings: Settings,
-    summary: Mapping[str, Any],
+    summary: MonitoringSummary,
     metrics: Mapping[str, float],
     artifacts: Sequence[Path],
 ) -> str:
@@ -34,8 +34,7 @@ def log_monitoring_run(
 
     Parameters
     ----------
-    summary : the run's summary.json content (needs "run", "decision", "model.version",
-        "current.source")
+    summary : the checked run (its name, decision, model version and source are tags)
     metrics : headline numbers, logged as run metrics
     artifacts : files logged at the run's artifact root (figures, summary.json)
     """
@@ -44,11 +43,11 @@ def log_monitoring_run(
         ensure_experiment(
             client, settings, settings.mlflow.experiment + EXPERIMENT_SUFFIX, ARTIFACT_FOLDER
         ),
-        run_name=f"monitor-{summary['run']}",
+        run_name=f"monitor-{summary.run}",
         tags={
-            "decision": summary["decision"],
-            "model_version": summary["model"]["version"],
-            "current.source": summary["current"]["source"],
+            "decision": summary.decision.action,
+            "model_version": summary.model.version,
+            "current.source": summary.current.source,
         },
     )
     run_id = run.info.run_id

@@ -8,15 +8,20 @@ for probes. With no key configured at all every other call is refused.
 from __future__ import annotations
 
 import hmac
+import os
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-from zerochurn.configs.settings import ServingConfig
+from zerochurn.configs.settings import ServingConfig, Settings
 
 API_KEYS_ENV = "ZEROCHURN_API_KEYS"
+API_KEY_FILE = "api_key"
+"""File of the workspace holding the key `ensure_api_key` made."""
+API_KEY_BYTES = 24
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/livez", "/metrics"})
 """Paths answered without a key: BentoML's probes and Prometheus metrics."""
 BEARER = "bearer "
@@ -30,6 +35,25 @@ def api_keys(config: ServingConfig, environ: Mapping[str, str]) -> frozenset[str
     """Every accepted key: the configured ones and those in ZEROCHURN_API_KEYS."""
     from_env = environ.get(API_KEYS_ENV, "").split(",")
     return frozenset(key.strip() for key in (*config.api_keys, *from_env) if key.strip())
+
+
+def ensure_api_key(settings: Settings) -> str:
+    """An API key the service will accept: a configured one, else a new random key.
+
+    A new key is put in ZEROCHURN_API_KEYS for the service started by this process and
+    written to <workspace>/api_key (readable by the owner only).
+    """
+    configured = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip()]
+    configured += list(settings.serving.api_keys)
+    if configured:
+        return configured[0].strip()
+    key = secrets.token_urlsafe(API_KEY_BYTES)
+    os.environ[API_KEYS_ENV] = key
+    path = settings.workspace / API_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
 
 
 def _bearer_token(scope: Scope) -> bytes | None:

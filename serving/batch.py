@@ -1,8 +1,9 @@
 """Batch scoring: every active customer at an as-of date, for the retention team and the service.
 
-`score_batch` builds features with the same `features.build_features` as training and
-scores them with serving/scoring.py; `write_batch` writes <scores_dir>/scores_<date>.parquet
-and .csv and refreshes the snapshot store the service reads (only with the latest date).
+`score_batch` builds features with the same `features.build_features` as training,
+scores them and logs them to the prediction log (serving/scoring_path.py, as the service
+does); `write_batch` writes <scores_dir>/scores_<date>.parquet and .csv and refreshes the
+snapshot store the service reads (only with the latest date).
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ import pandas as pd
 from zerochurn.configs.settings import Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.contract.dataset import RawData
-from zerochurn.features import build_features
+from zerochurn.features.build import build_features
 from zerochurn.io import write_table
 from zerochurn.serving.model import ScoringModel
-from zerochurn.serving.scoring import (
-    PROFILE_COLUMNS,
-    SEGMENT_COLUMNS,
-    score_features,
-    segment_churn_index,
-)
+from zerochurn.serving.scoring import PROFILE_COLUMNS, SEGMENT_COLUMNS, segment_churn_index
+from zerochurn.serving.scoring_path import score_and_log
 from zerochurn.serving.store import (
     SNAPSHOT_FILE,
     AtRiskQuery,
@@ -114,22 +111,19 @@ def score_batch(
     scored_at: str,
     progress: ProgressCallback | None = None,
 ) -> BatchResult:
-    """Build the features of every customer active at `as_of` and score them.
+    """Build the features of every customer active at `as_of`, score them and log the scores.
 
-    Who is active follows the churn definition the model was trained under.
+    Who is active follows the churn definition the model was trained under. The scores
+    are in the prediction log of settings.workspace (source "batch") when this returns.
     """
     require_kind(model, "contract", "score its table with `zerochurn score --table FILE`")
     report = progress or (lambda message: None)
     report("building features")
     churn = model.churn_config(settings.churn)
     features = build_features(raw, as_of, settings.features, churn)
-    report(f"scoring {len(features):,} customers")
-    scores = score_features(
-        features,
-        model,
-        settings.serving,
-        settings.features.value_function,
-        scored_at=scored_at,
+    report(f"scoring {len(features):,} customers and logging the scores")
+    scores = pd.DataFrame(
+        score_and_log(features, model, settings, source="batch", scored_at=scored_at)
     )
     segments = segment_table(scores, model.card.reference_churn_rate)
     return BatchResult(pd.Timestamp(as_of), scored_at, features, scores, segments)
@@ -138,14 +132,13 @@ def score_batch(
 def score_table_batch(
     rows: pd.DataFrame, model: ScoringModel, settings: Settings, *, scored_at: str
 ) -> BatchResult:
-    """Score flat-table rows (serving.table.table_rows) as one batch dated by the scoring day.
+    """Score flat-table rows (serving.table.table_rows) as one batch dated by the scoring day,
+    and log the scores (source "batch").
 
     A table has no as-of date: the day of scoring stands in for it, so the snapshot
     store, the at-risk list and /score_customers work for a table model too.
     """
-    scores = score_features(
-        rows, model, settings.serving, settings.features.value_function, scored_at=scored_at
-    )
+    scores = pd.DataFrame(score_and_log(rows, model, settings, source="batch", scored_at=scored_at))
     segments = segment_table(scores, model.card.reference_churn_rate)
     as_of = pd.Timestamp(scored_at).tz_convert(None).normalize()
     return BatchResult(as_of, scored_at, rows, scores, segments)

@@ -1,6 +1,6 @@
 """A self-contained Bento: the zerochurn wheel, bentofile.yaml and the champion from the store.
 
-`zerochurn build-bento` (serving/commands.py) imports the champion into the BentoML model
+`zerochurn build-bento` (cli/serving.py) imports the champion into the BentoML model
 store, then calls build. Everything the build writes stays in the workspace:
 
     <workspace>/bento-build/wheels/zerochurn-<version>-py3-none-any.whl
@@ -23,8 +23,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import bentoml
+import yaml
+from bentoml.exceptions import BentoMLException
+
+import zerochurn
 from zerochurn.configs import Settings
 from zerochurn.io import atomic_path
+from zerochurn.serving.launch import SETTINGS_ENV
 
 BENTOFILE = "bentofile.yaml"
 STAGING_DIR = "bento-build"
@@ -53,8 +59,6 @@ class BuiltBento:
 
 def source_tree() -> Path:
     """The checkout zerochurn is installed from (`pip install -e .`): pyproject.toml, bentofile.yaml."""
-    import zerochurn
-
     root = Path(zerochurn.__file__).resolve().parents[1]
     missing = [name for name in ("pyproject.toml", BENTOFILE) if not (root / name).is_file()]
     if missing:
@@ -101,8 +105,6 @@ def build_wheel(source: Path, out_dir: Path) -> Path:
 
 def write_bentofile(source: Path, staging: Path, wheel: Path) -> Path:
     """`source` (a bentofile.yaml) with `wheel` added under python.wheels, in `staging`."""
-    import yaml
-
     config = yaml.safe_load(source.read_text()) or {}
     python = config["python"] = dict(config.get("python") or {})
     relative = wheel.resolve().relative_to(staging.resolve()).as_posix()
@@ -138,11 +140,6 @@ def build(settings: Settings, model_tag: str, source: Path | None = None) -> Bui
     serving.bento_model=`model_tag`, so the Bento pins exactly that version, whatever was
     imported after it. BENTOML_HOME must already be set (bentoml reads it once per process).
     """
-    import bentoml
-    from bentoml.exceptions import BentoMLException
-
-    from zerochurn.serving.runtime import SETTINGS_ENV
-
     source = source or source_tree()
     staging = (settings.workspace / STAGING_DIR).resolve()
     wheel = build_wheel(source, staging / WHEELS_DIR)

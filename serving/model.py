@@ -1,37 +1,35 @@
-"""Loading the champion for scoring: from the MLflow registry or from the BentoML model store.
+"""The champion as serving scores with it: from the MLflow registry or the BentoML model store.
 
 Both give a `ScoringModel`: the trained ChurnModel, its ModelCard and where it came from,
 plus the fast contribution tables of serving/explain.py. Serving never runs the pyfunc's
-schema enforcement: it encodes feature rows once and calls the booster directly.
+schema enforcement: it encodes feature rows once and calls the booster directly. Finding
+and loading the champion in MLflow is model/registry.py's job; `import_champion` copies
+it into the BentoML model store for a Bento.
+
+model/registry.py is imported inside the MLflow loaders: it imports MLflow, about 1.0 s
+of the service module's import otherwise (benchmarks/bench_imports.py), which a service
+loading from the BentoML store never needs; `bentoml.mlflow` likewise loads MLflow only
+when a store model is loaded or imported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import bentoml
 import numpy as np
 import pandas as pd
+from bentoml.exceptions import NotFound
 
 from zerochurn.configs.settings import ChurnConfig, Settings
-from zerochurn.monitoring.log_schema import LogSchema
+from zerochurn.model.card import ModelCard
+from zerochurn.model.champion import CHAMPION, Champion, ChampionVersion, ModelUnavailableError
+from zerochurn.model.estimator import ChurnModel
 from zerochurn.serving.explain import TreeShapTables
-from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
-from zerochurn.training.registry import CHAMPION
-
-if TYPE_CHECKING:
-    from zerochurn.training.model import ChurnModel
-
-TEST_METRIC_PREFIX = "test_"
-"""Run metrics with this prefix are the model's out-of-time test metrics."""
-SQLITE_URI_PREFIX = "sqlite:///"
-
-
-class ModelUnavailableError(RuntimeError):
-    """No champion could be loaded from the configured source."""
+from zerochurn.serving.log_schema import LogSchema
 
 
 @dataclass(frozen=True)
@@ -54,18 +52,16 @@ class ScoringModel:
     tables: TreeShapTables | None = field(default=None, repr=False)
 
     @classmethod
-    def from_pyfunc(
-        cls, pyfunc: ChurnPyfunc, *, version: str, source: str, metrics: dict[str, float]
-    ) -> ScoringModel:
-        """Wrap an unwrapped ChurnPyfunc and precompute its contribution tables."""
+    def from_champion(cls, champion: Champion, *, source: str) -> ScoringModel:
+        """Wrap a loaded champion and precompute its contribution tables."""
         return cls(
-            model=pyfunc.model,
-            card=pyfunc.card,
-            version=str(version),
+            model=champion.model,
+            card=champion.card,
+            version=champion.version,
             alias=CHAMPION,
             source=source,
-            metrics=dict(metrics),
-            tables=TreeShapTables.from_booster(pyfunc.model.booster_),
+            metrics=dict(champion.registered.test_metrics),
+            tables=TreeShapTables.from_booster(champion.model.booster_),
         )
 
     @property
@@ -118,58 +114,15 @@ class ScoringModel:
             "source": self.source,
             "loaded_at": self.loaded_at,
             "metrics": self.metrics,
-            **asdict(self.card),
+            **self.card.to_json(),
         }
-
-
-def _use_registry(settings: Settings):
-    """A read-only MLflow client on the configured tracking and registry URI."""
-    import mlflow
-    from mlflow import MlflowClient
-
-    uri = settings.tracking_uri
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
-
-
-def champion_version(settings: Settings):
-    """A read-only MlflowClient and the champion's ModelVersion.
-
-    Raises ModelUnavailableError, saying what to do, when there is no champion.
-    """
-    from mlflow.exceptions import MlflowException
-
-    uri = settings.tracking_uri
-    if uri.startswith(SQLITE_URI_PREFIX) and not Path(uri[len(SQLITE_URI_PREFIX) :]).is_file():
-        raise ModelUnavailableError(f"no MLflow database at {uri}: train a model (zerochurn train)")
-    client = _use_registry(settings)
-    name = settings.mlflow.registered_model
-    try:
-        return client, client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException as exc:
-        raise ModelUnavailableError(
-            f"registered model {name!r} has no {CHAMPION!r} at {settings.tracking_uri}: "
-            "train one (zerochurn train) or promote a version (zerochurn promote N)"
-        ) from exc
 
 
 def load_from_mlflow(settings: Settings) -> ScoringModel:
     """The current champion from the MLflow registry (version pinned, so a moving alias is safe)."""
-    import mlflow.pyfunc
+    from zerochurn.model.registry import load_champion  # MLflow: see the module docstring
 
-    client, version = champion_version(settings)
-    uri = f"models:/{settings.mlflow.registered_model}/{version.version}"
-    pyfunc = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-    run = client.get_run(version.run_id) if version.run_id else None
-    metrics = {} if run is None else _test_metrics(run.data.metrics)
-    return ScoringModel.from_pyfunc(
-        pyfunc, version=str(version.version), source="mlflow", metrics=metrics
-    )
-
-
-def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
-    return {k: v for k, v in sorted(metrics.items()) if k.startswith(TEST_METRIC_PREFIX)}
+    return ScoringModel.from_champion(load_champion(settings), source="mlflow")
 
 
 def bento_model_tag(settings: Settings) -> str:
@@ -180,9 +133,6 @@ def bento_model_tag(settings: Settings) -> str:
 
 def load_from_bentoml(settings: Settings, tag: str | None = None) -> ScoringModel:
     """A champion imported into the BentoML model store (`tag`, default bento_model_tag)."""
-    import bentoml
-    from bentoml.exceptions import NotFound
-
     tag = tag or bento_model_tag(settings)
     try:
         stored = bentoml.models.get(tag)
@@ -192,12 +142,14 @@ def load_from_bentoml(settings: Settings, tag: str | None = None) -> ScoringMode
         ) from exc
     pyfunc = bentoml.mlflow.load_model(stored).unwrap_python_model()
     meta = stored.info.metadata
-    return ScoringModel.from_pyfunc(
-        pyfunc,
+    registered = ChampionVersion(  # what import_champion recorded of the MLflow version
+        name=meta["registered_model"],
         version=str(meta["mlflow_version"]),
-        source=f"bentoml:{stored.tag}",
-        metrics=dict(meta["metrics"]),
+        run_id=meta["run_id"],
+        test_metrics=dict(meta["metrics"]),
     )
+    champion = Champion(registered=registered, model=pyfunc.model, card=pyfunc.card)
+    return ScoringModel.from_champion(champion, source=f"bentoml:{stored.tag}")
 
 
 def load_scoring_model(settings: Settings, bento_tag: str | None = None) -> ScoringModel:
@@ -213,10 +165,9 @@ def import_champion(settings: Settings) -> tuple[str, bool]:
     Returns the store tag and whether it was new; a champion version already imported
     from the same run is reused, not imported again.
     """
-    import bentoml
-    from bentoml.exceptions import NotFound
+    from zerochurn.model.registry import find_champion  # MLflow: see the module docstring
 
-    client, version = champion_version(settings)
+    found = find_champion(settings)
     name = bento_model_tag(settings).split(":")[0]
     try:
         existing = bentoml.models.list(name)
@@ -224,21 +175,17 @@ def import_champion(settings: Settings) -> tuple[str, bool]:
         existing = []
     for stored in existing:
         meta = stored.info.metadata
-        if (meta.get("run_id"), meta.get("mlflow_version")) == (
-            version.run_id,
-            str(version.version),
-        ):
+        if (meta.get("run_id"), meta.get("mlflow_version")) == (found.run_id, found.version):
             return str(stored.tag), False
-    run = client.get_run(version.run_id)
     stored = bentoml.mlflow.import_model(
         name,
-        model_uri=f"models:/{settings.mlflow.registered_model}/{version.version}",
-        labels={"alias": CHAMPION, "mlflow_version": str(version.version)},
+        model_uri=found.uri,
+        labels={"alias": CHAMPION, "mlflow_version": found.version},
         metadata={
-            "mlflow_version": str(version.version),
-            "run_id": version.run_id,
-            "registered_model": settings.mlflow.registered_model,
-            "metrics": _test_metrics(run.data.metrics),
+            "mlflow_version": found.version,
+            "run_id": found.run_id,
+            "registered_model": found.name,
+            "metrics": found.test_metrics,
         },
     )
     return str(stored.tag), True

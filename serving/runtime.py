@@ -15,9 +15,10 @@ from pydantic import BaseModel, TypeAdapter
 
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import Settings
-from zerochurn.monitoring.prediction_log import append_scores
+from zerochurn.model.champion import ModelUnavailableError
 from zerochurn.serving.batch import now_utc, snapshot_store
-from zerochurn.serving.model import ModelUnavailableError, ScoringModel, load_scoring_model
+from zerochurn.serving.launch import SETTINGS_ENV
+from zerochurn.serving.model import ScoringModel, load_scoring_model
 from zerochurn.serving.schemas import (
     AtRiskResponse,
     ChurnIndexResponse,
@@ -29,12 +30,10 @@ from zerochurn.serving.schemas import (
     ScoreResponse,
     SegmentIndex,
 )
-from zerochurn.serving.scoring import PROFILE_COLUMNS, reason_columns, score_columns
+from zerochurn.serving.scoring import PROFILE_COLUMNS, reason_columns
+from zerochurn.serving.scoring_path import score_and_log
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
 from zerochurn.serving.table import require_kind, table_rows
-
-SETTINGS_ENV = "ZEROCHURN_SERVING_SETTINGS"
-"""Environment variable with the full settings as JSON, set by `zerochurn serve`."""
 
 Loader = Callable[[Settings], ScoringModel]
 
@@ -132,23 +131,8 @@ class ScoringRuntime:
     def _score(self, features: pd.DataFrame) -> list[CustomerScore]:
         """Score feature rows and log them to the prediction log before answering."""
         model = self.model  # one reference for the whole request, whatever reload does
-        scored_at = now_utc()
-        scores = score_columns(
-            features,
-            model,
-            self.settings.serving,
-            self.settings.features.value_function,
-            scored_at=scored_at,
-        )
-        append_scores(
-            features,
-            scores,
-            self.settings.workspace,
-            model_version=model.version,
-            source="service",
-            scored_at=scored_at,
-            segment_rows=self.settings.monitoring.log_segment_rows,
-            schema=model.log_schema,
+        scores = score_and_log(
+            features, model, self.settings, source="service", scored_at=now_utc()
         )
         return customer_scores(scores, features, self.settings.serving.top_reasons)
 

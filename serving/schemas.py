@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from zerochurn.configs.settings import Settings
 from zerochurn.features.catalog import feature_catalog
-from zerochurn.serving.scoring import LOW_TIER, PROFILE_COLUMNS
+from zerochurn.model.value import LOW_TIER
+from zerochurn.serving.scoring import PROFILE_COLUMNS
 from zerochurn.serving.store import AtRiskSort
 
 CustomerId = Annotated[str, Field(min_length=1, description="The customer's id.")]

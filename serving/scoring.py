@@ -10,31 +10,27 @@
 - value_at_risk: churn_probability x customer_value, in money.
 - top reasons: the features pushing this customer's risk up most (largest positive
   TreeSHAP contributions, in log-odds), with the catalog's readable text.
+
+The maths of the value columns is model/value.py's, of contact and expected_savings
+model/savings.py's; scoring_path.py scores and logs in one call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 
-from zerochurn.configs.settings import CostConfig, ServingConfig, ValueFunctionConfig
+from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
+from zerochurn.contract.cells import to_numbers
 from zerochurn.features.catalog import Kind, column_spec
-from zerochurn.features.table import to_numbers
-from zerochurn.features.value_function import customer_value, monthly_retention_from_churn
-from zerochurn.training.costs import scoring_savings
+from zerochurn.model.card import ModelCard
+from zerochurn.model.savings import scoring_savings
+from zerochurn.model.value import churn_index, risk_adjusted_value, risk_tier, value_at_risk
+from zerochurn.serving.model import ScoringModel
 
-if TYPE_CHECKING:
-    from zerochurn.serving.model import ScoringModel
-    from zerochurn.training.pyfunc import ModelCard
-
-LOW_TIER = "low"
-AVERAGE_INDEX = 100
-"""churn_index of a customer as risky as the average of the training population."""
 PROFILE_COLUMNS = ("region", "segment", "plan")
 """Customer attributes carried into score tables, for filters and segment reports."""
 REASON_SEPARATOR = "; "
@@ -53,42 +49,6 @@ SEGMENT_COLUMNS = (
 def reason_columns(rank: int) -> tuple[str, str, str]:
     """Score-table columns of the reason ranked `rank` (1 = strongest): feature, text, contribution."""
     return f"reason_{rank}_feature", f"reason_{rank}_text", f"reason_{rank}_contribution"
-
-
-def churn_index(probability: ArrayLike, reference_churn_rate: float) -> np.ndarray:
-    """(n,) int64: 100 x probability / reference_churn_rate, rounded half to even."""
-    if not reference_churn_rate > 0:
-        raise ValueError(f"reference_churn_rate is {reference_churn_rate}: expected > 0")
-    ratio = np.asarray(probability, dtype=np.float64) / reference_churn_rate
-    return np.rint(AVERAGE_INDEX * ratio).astype(np.int64)
-
-
-def risk_tier(index: ArrayLike, cutoffs: Mapping[str, int]) -> np.ndarray:
-    """(n,) tier names: the tier whose cut-off is the highest one `index` reaches, else "low"."""
-    names = sorted(cutoffs, key=cutoffs.__getitem__)
-    bounds = np.array([cutoffs[name] for name in names])
-    labels = np.array([LOW_TIER, *names], dtype=object)
-    return labels[np.searchsorted(bounds, np.asarray(index), side="right")]
-
-
-def risk_adjusted_value(
-    probability: ArrayLike,
-    monthly_margin: ArrayLike,
-    *,
-    horizon_days: float,
-    config: ValueFunctionConfig,
-) -> np.ndarray:
-    """(n,) customer value in money at the retention implied by each customer's own risk.
-
-    probability: churn within `horizon_days`; monthly_margin: money per month (NaN gives NaN).
-    """
-    retention = monthly_retention_from_churn(probability, horizon_days)
-    return customer_value(monthly_margin, retention, config)
-
-
-def value_at_risk(probability: ArrayLike, value: ArrayLike) -> np.ndarray:
-    """(n,) money expected to be lost: churn probability x customer value."""
-    return np.asarray(probability, dtype=np.float64) * np.asarray(value, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -167,13 +127,14 @@ def decision_columns(
 ) -> dict[str, np.ndarray]:
     """contact and expected_savings, for a model trained with costs (else no columns).
 
-    contact: churn_probability >= the card's decision threshold (training/costs.py picks
-    it) unless the customer's expected savings are <= 0; expected_savings: s x p x m - c in money under the training's costs, NaN where a
-    cost column of the features is unknown.
+    contact: churn_probability >= the card's decision threshold (training picks it with
+    model/savings.py) unless the customer's expected savings are <= 0; expected_savings:
+    s x p x m - c in money under the training's costs, NaN where a cost column of the
+    features is unknown.
     """
     if card.decision_threshold is None or card.costs is None:
         return {}
-    savings = scoring_savings(probability, features, CostConfig(**card.costs))
+    savings = scoring_savings(probability, features, card.costs)
     # A customer whose own costs say the offer loses money is not contacted, whatever
     # the threshold (set on all customers) says; unknown savings leave the threshold alone.
     contact = (probability >= card.decision_threshold) & ~(savings <= 0)

@@ -20,9 +20,10 @@ import bentoml
 from starlette.responses import JSONResponse
 from threadpoolctl import threadpool_limits
 
-from zerochurn.features.table import TableValueError
+from zerochurn.contract.cells import TableValueError
+from zerochurn.model.champion import ModelUnavailableError
 from zerochurn.serving.auth import BearerAuth, api_keys
-from zerochurn.serving.model import ModelUnavailableError, bento_model_tag, load_scoring_model
+from zerochurn.serving.model import bento_model_tag, load_scoring_model
 from zerochurn.serving.runtime import ScoringRuntime, service_settings
 from zerochurn.serving.schemas import (
     AtRiskResponse,

@@ -2,7 +2,7 @@
 
 Batch scoring of a file (`zerochurn score --table`) and the service's /score_rows take
 rows shaped like the training table: the model card's id column, any of the model's
-columns (typed by features/table.py, as in training) and extra columns, such as the
+columns (typed by contract/cells.py, as in training) and extra columns, such as the
 churn label, which are ignored.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zerochurn.configs.settings import CostConfig
-from zerochurn.features.table import ColumnRoles, TableValueError, to_categories, typed_table
+from zerochurn.contract.cells import ColumnRoles, TableValueError, to_categories, typed_table
 from zerochurn.serving.model import ScoringModel
 
 ID = "customer_id"
@@ -53,7 +52,7 @@ def table_rows(frame: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     if not present:
         expected = ", ".join(model.feature_names[:20])
         raise TableValueError(f"the rows have none of the model's columns: expected {expected}")
-    cost_columns = CostConfig(**model.card.costs).columns if model.card.costs else ()
+    cost_columns = model.card.costs.columns if model.card.costs else ()
     extra = [c for c in (*cost_columns, model.card.margin_column) if c not in present]
     costs = [column for column in dict.fromkeys(extra) if column in frame.columns]
     roles = ColumnRoles(tuple(model.model.numeric), tuple(model.model.categorical))

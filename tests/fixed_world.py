@@ -20,12 +20,11 @@ import pandas as pd
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
+from zerochurn.model.registry import ChampionRegistry, configure
 from zerochurn.serving.batch import score_batch
 from zerochurn.serving.model import load_from_mlflow
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
-from zerochurn.training.registry import ChampionRegistry
-from zerochurn.training.tracking import configure
 from zerochurn.training.train import train_and_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fixed_world_scores.parquet"

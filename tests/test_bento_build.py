@@ -22,9 +22,10 @@ from bentoml._internal.bento import BentoStore
 from bentoml._internal.models import ModelStore
 
 from zerochurn.configs import load_settings
+from zerochurn.model.registry import find_champion
 from zerochurn.serving.bento import STAGING_DIR, WHEELS_DIR
-from zerochurn.serving.commands import BENTOML_HOME_DIR
-from zerochurn.serving.model import bento_model_tag, champion_version
+from zerochurn.serving.launch import BENTOML_HOME_DIR
+from zerochurn.serving.model import bento_model_tag
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
@@ -72,7 +73,7 @@ def test_build_bento_pins_the_champion_and_ships_the_wheel(world, built):
     assert f"BENTOML_HOME={home}" in output
 
     model = bentoml.models.get(model_tag, _model_store=ModelStore(str(home / "models")))
-    _, champion = champion_version(world)
+    champion = find_champion(world)
     assert model.info.metadata["mlflow_version"] == str(champion.version)
     assert model.info.metadata["run_id"] == champion.run_id
 

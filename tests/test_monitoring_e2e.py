@@ -22,30 +22,22 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from zerochurn.cli import app
+from zerochurn.cli.monitoring import monitor, retrain
 from zerochurn.configs import Settings, load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
 from zerochurn.features import build_features
-from zerochurn.monitoring import prediction_log
-from zerochurn.monitoring.commands import monitor, retrain
-from zerochurn.monitoring.journal import read_records
-from zerochurn.monitoring.monitor import (
-    HISTORY_FILE,
-    MONITORING_FOLDER,
-    Champion,
-    MonitoringError,
-    Outcome,
-    check,
-    current_from_data,
-    current_from_log,
-    load_champion_context,
-    save,
-)
+from zerochurn.journal import read_records
+from zerochurn.model.registry import CHAMPION, ChampionRegistry, configure
+from zerochurn.monitoring.champion import ChampionContext, load_champion_context
+from zerochurn.monitoring.current import Retention, current_from_data, current_from_log
+from zerochurn.monitoring.errors import MonitoringError
+from zerochurn.monitoring.monitor import Outcome, check
+from zerochurn.monitoring.record import HISTORY_FILE, MONITORING_FOLDER, save
 from zerochurn.monitoring.tracking import EXPERIMENT_SUFFIX
+from zerochurn.serving import prediction_log
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
-from zerochurn.training.registry import CHAMPION, ChampionRegistry
-from zerochurn.training.tracking import configure
 from zerochurn.training.train import train_and_register
 
 CUSTOMERS = 2500
@@ -77,7 +69,7 @@ def utc_now() -> dt.datetime:
 class Lab:
     settings: Settings
     worlds: dict[str, Path]
-    champion: Champion
+    champion: ChampionContext
 
 
 @pytest.fixture(scope="module")
@@ -128,20 +120,20 @@ def checked(lab) -> dict[str, Outcome]:
 
 def test_no_drift_means_no_retraining(lab, checked):
     summary = checked[NO_DRIFT].summary
-    assert summary["decision"] == "ok", summary["reasons"]
-    assert not summary["prediction_drift"]["drifted"]
-    assert summary["data_drift"]["share"] < lab.settings.monitoring.drift_share
-    assert summary["performance"]["judged"]
+    assert summary.decision.action == "ok", summary.decision.reasons
+    assert not summary.prediction_drift.drift.drifted
+    assert summary.data_drift.share < lab.settings.monitoring.drift_share
+    assert summary.performance.judged
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_each_scenario_is_detected_by_the_features_it_shifts(checked, scenario):
-    drift = checked[scenario].summary["data_drift"]
-    assert SHIFTED[scenario] <= set(drift["drifted"])
-    assert not SHIFTED[scenario] & set(checked[NO_DRIFT].summary["data_drift"]["drifted"])
-    for name in SHIFTED[scenario]:
-        entry = drift["columns"][name]
-        assert entry["score"] >= entry["threshold"]
+    drift = checked[scenario].summary.data_drift
+    assert SHIFTED[scenario] <= set(drift.drifted)
+    assert not SHIFTED[scenario] & set(checked[NO_DRIFT].summary.data_drift.drifted)
+    for entry in drift.columns:
+        if entry.column in SHIFTED[scenario]:
+            assert entry.score >= entry.threshold
 
 
 @pytest.mark.parametrize("scenario", MOVES_PREDICTIONS)
@@ -149,18 +141,16 @@ def test_scenarios_that_move_predictions_call_for_retraining(checked, scenario):
     outcome = checked[scenario]
     assert outcome.decision.action == "retrain"
     assert {c.name for c in outcome.decision.checks if c.fired} >= {"prediction_drift"}
-    prediction = outcome.summary["prediction_drift"]
-    assert prediction["current_mean"] > prediction["reference_mean"]
+    prediction = outcome.summary.prediction_drift
+    assert prediction.current_mean > prediction.reference_mean
 
 
 def test_summary_compares_performance_with_the_test_metrics(lab, checked):
-    performance = checked[NO_DRIFT].summary["performance"]
-    assert performance["as_of"] == list(LOGGED_AS_OF)  # after the test period, labels known
-    assert performance["test_roc_auc"] == lab.champion.test_metrics["roc_auc"]
-    assert performance["auc_drop"] == pytest.approx(
-        performance["test_roc_auc"] - performance["roc_auc"]
-    )
-    assert 0.5 < performance["roc_auc"] < 1.0 and 0.0 <= performance["ece"] < 0.1
+    performance = checked[NO_DRIFT].summary.performance
+    assert performance.as_of == LOGGED_AS_OF  # after the test period, labels known
+    assert performance.test_roc_auc == lab.champion.test_metrics["roc_auc"]
+    assert performance.auc_drop == pytest.approx(performance.test_roc_auc - performance.roc_auc)
+    assert 0.5 < performance.roc_auc < 1.0 and 0.0 <= performance.ece < 0.1
 
 
 def test_save_writes_the_run_the_history_and_an_mlflow_run(lab, checked):
@@ -222,11 +212,11 @@ def test_delayed_labels_flow_into_the_performance_figures(lab):
         check(lab.champion, current, lab.settings, now=utc_now()).summary
         for current in (early, late)
     ]
-    assert not summaries[0]["performance"]["judged"]
-    assert summaries[1]["performance"]["judged"]
-    assert summaries[1]["performance"]["rows"] == len(late.labelled)
-    assert summaries[1]["current"]["source"] == "prediction_log"
-    assert summaries[1]["decision"] == "ok"
+    assert not summaries[0].performance.judged
+    assert summaries[1].performance.judged
+    assert summaries[1].performance.rows == len(late.labelled)
+    assert summaries[1].current.source == "prediction_log"
+    assert summaries[1].decision.action == "ok"
 
 
 def test_too_few_current_rows_is_an_error(lab):
@@ -285,11 +275,7 @@ def test_monitoring_prunes_the_log_before_reading_it_and_says_so(lab, tmp_path):
         f"predictions-{today:%Y-%m-%d}.jsonl",
     }
     assert len(current.rows) == 3
-    assert current.description["retention"] == {
-        "days": 400,
-        "kept_from": f"{start:%Y-%m-%d}",
-        "pruned": 2,
-    }
+    assert current.source.retention == Retention(days=400, kept_from=f"{start:%Y-%m-%d}", pruned=2)
     # the window reached before the retention start: the too-few-rows error names the setting
     with pytest.raises(
         MonitoringError, match=r"min_rows=500; .*monitoring\.log_retention_days=400"
@@ -305,7 +291,7 @@ def test_monitoring_prunes_the_log_before_reading_it_and_says_so(lab, tmp_path):
         report=messages.append,
     )
     assert len(messages) == 1  # nothing pruned, nothing said
-    assert again.note == "" and again.description["retention"]["pruned"] == 0
+    assert again.note == "" and again.source.retention.pruned == 0
 
 
 def test_monitoring_without_retention_keeps_the_whole_log(lab, tmp_path):
@@ -326,7 +312,7 @@ def test_monitoring_without_retention_keeps_the_whole_log(lab, tmp_path):
         until=now + pd.Timedelta(seconds=1),
     )
     assert len(list(directory.iterdir())) == 2 and len(current.rows) == 6
-    assert current.description["retention"] == {"days": None, "kept_from": None, "pruned": 0}
+    assert current.source.retention == Retention(days=None, kept_from=None, pruned=0)
     assert current.note == ""
 
 

@@ -21,9 +21,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from zerochurn.configs import ConfigError, Settings, load_settings
-from zerochurn.monitoring import prediction_log
-from zerochurn.monitoring.journal import append_record, read_records, write_file
-from zerochurn.monitoring.log_schema import LogSchema
+from zerochurn.journal import append_record, read_records, write_file
+from zerochurn.serving import prediction_log
+from zerochurn.serving.log_schema import LogSchema
 
 
 def scored(rows: int = 3, **columns) -> pd.DataFrame:
@@ -545,7 +545,7 @@ def test_prune_keeps_exactly_the_days_from_the_retention_start(
 
 
 def test_prune_log_applies_the_retention_setting_and_says_what_went(tmp_path):
-    from zerochurn.monitoring.monitor import prune_log
+    from zerochurn.monitoring.current import prune_log
 
     settings = load_settings(overrides={"workspace": str(tmp_path)}, environ={})
     directory = prediction_log.log_directory(settings.workspace)
@@ -575,7 +575,7 @@ WRITER = textwrap.dedent(
     import sys
     import numpy as np
     import pandas as pd
-    from zerochurn.monitoring import prediction_log
+    from zerochurn.serving import prediction_log
 
     directory, first, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     rng = np.random.default_rng(first)

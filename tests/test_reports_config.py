@@ -42,7 +42,7 @@ def test_invalid_values_name_the_field(overrides, message) -> None:
 
 def test_commands_module_imports_no_heavy_libraries() -> None:
     code = (
-        "import sys, zerochurn.reports.commands; "
+        "import sys, zerochurn.cli.reports; "
         "print(sorted({'pandas', 'matplotlib', 'numpy'} & set(sys.modules)))"
     )
     result = subprocess.run(

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from zerochurn.cli import app
-from zerochurn.reports.commands import REPORTS_DIR, report_app
+from zerochurn.cli.reports import REPORTS_DIR, report_app
 from zerochurn.reports.html import (
     MISSING,
     Report,

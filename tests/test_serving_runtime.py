@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from zerochurn.configs import load_settings
-from zerochurn.serving.model import ModelUnavailableError
+from zerochurn.model.champion import ModelUnavailableError
 from zerochurn.serving.runtime import ScoringRuntime, customer_scores
 
 

@@ -8,21 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
+from zerochurn.configs.settings import CostConfig, ServingConfig, ValueFunctionConfig
 from zerochurn.features import reason_text
 from zerochurn.features.periods import DAYS_PER_MONTH
+from zerochurn.model.card import ModelCard
+from zerochurn.model.value import churn_index, risk_adjusted_value, risk_tier, value_at_risk
 from zerochurn.serving.batch import segment_table
 from zerochurn.serving.scoring import (
-    churn_index,
     reason_texts,
-    risk_adjusted_value,
-    risk_tier,
     score_features,
     segment_churn_index,
     top_reasons,
-    value_at_risk,
 )
-from zerochurn.training.pyfunc import ModelCard
 
 CUTOFFS = {"high": 150, "medium": 100, "critical": 250}  # deliberately not in order
 # undiscounted, two months at most: CLV = m (1 + r)
@@ -199,7 +196,7 @@ def test_a_table_model_reads_its_margin_column_and_decides_with_costs():
         data_kind="table",
         margin_column="MonthlyCharges",
         decision_threshold=0.2,
-        costs={"missed_churner": "ltv", "retention_offer": 40, "offer_success_rate": 0.5},
+        costs=CostConfig(missed_churner="ltv", retention_offer=40, offer_success_rate=0.5),
     )
     model = _StubModel(
         probabilities=np.array([0.3, 0.05, 0.5]),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -23,17 +24,18 @@ from live_server import API_KEY, SERVICE_ENV, Server, free_port, start_server
 from typer.testing import CliRunner
 
 from zerochurn.cli import main
+from zerochurn.cli.serving import at_risk, import_model, score, serve
 from zerochurn.configs import Settings, load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
-from zerochurn.monitoring import prediction_log
-from zerochurn.serving.batch import AT_RISK_COLUMNS, scores_dir, snapshot_store
-from zerochurn.serving.commands import at_risk, import_model, score, serve, serve_command
+from zerochurn.model.registry import CHAMPION, ChampionRegistry, configure
+from zerochurn.serving import prediction_log
+from zerochurn.serving.batch import AT_RISK_COLUMNS, score_batch, scores_dir, snapshot_store
+from zerochurn.serving.launch import serve_command
+from zerochurn.serving.model import load_from_mlflow
 from zerochurn.serving.scoring import reason_columns, segment_churn_index
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
-from zerochurn.training.registry import CHAMPION, ChampionRegistry
-from zerochurn.training.tracking import configure
 from zerochurn.training.train import train_and_register
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
@@ -134,6 +136,20 @@ def test_batch_scores_every_active_customer(world):
     batch_rows = logged[logged["source"] == "batch"]
     assert len(batch_rows) == len(batch)
     assert {"as_of", "churn_probability", "value_at_risk", "recency_days"} <= set(batch_rows)
+
+
+def test_score_batch_logs_for_a_library_caller_as_for_the_cli(world, tmp_path):
+    settings = world.model_copy(update={"workspace": tmp_path})  # a log of its own
+    raw = load_raw(world.data_dir)
+    model = load_from_mlflow(world)
+    result = score_batch(raw, raw.end, model, settings, scored_at="2026-01-01T00:00:00+00:00")
+    logged = prediction_log.read(prediction_log.log_directory(tmp_path))
+    assert len(logged) == len(result.scores) > 1000
+    assert set(logged["source"]) == {"batch"} and set(logged["model_version"]) == {model.version}
+    np.testing.assert_array_equal(
+        logged["churn_probability"].to_numpy(), result.scores["churn_probability"].to_numpy()
+    )
+    assert not (tmp_path / "scores").exists()  # files are write_batch's, not the library's
 
 
 def test_at_risk_cli_writes_the_retention_list(world, tmp_path):

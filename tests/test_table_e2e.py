@@ -23,9 +23,8 @@ from typer.testing import CliRunner
 
 from zerochurn.cli import app
 from zerochurn.configs import Settings, load_settings
-from zerochurn.serving.commands import serve_command
-from zerochurn.training.registry import ChampionRegistry
-from zerochurn.training.tracking import configure
+from zerochurn.model.registry import ChampionRegistry, configure
+from zerochurn.serving.launch import serve_command
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 

@@ -13,11 +13,18 @@ import pytest
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
+from zerochurn.model.registry import (
+    CHALLENGER,
+    CHAMPION,
+    REFERENCE_ARTIFACT,
+    REFERENCE_FILE,
+    ChampionRegistry,
+    configure,
+    load_champion,
+)
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
-from zerochurn.training.registry import CHALLENGER, CHAMPION, ChampionRegistry
-from zerochurn.training.tracking import REFERENCE_ARTIFACT, REFERENCE_FILE, configure
-from zerochurn.training.train import load_champion, train_and_register
+from zerochurn.training.train import train_and_register
 
 HORIZON_DAYS = 90
 

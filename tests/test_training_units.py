@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from zerochurn.configs.settings import GateConfig, TrainingConfig
-from zerochurn.training.calibration import IsotonicCalibrator, PlattCalibrator, choose_calibration
-from zerochurn.training.encoding import FeatureEncoder
-from zerochurn.training.gate import promotion_decision
-from zerochurn.training.metrics import (
+from zerochurn.model.calibration import IsotonicCalibrator, PlattCalibrator, choose_calibration
+from zerochurn.model.encoding import FeatureEncoder
+from zerochurn.model.metrics import (
     classification_metrics,
     expected_calibration_error,
     expected_roc_auc,
 )
+from zerochurn.training.gate import promotion_decision
 from zerochurn.training.split import out_of_time_split
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from zerochurn.configs.settings import TableConfig
-from zerochurn.features.table import ColumnRoles, infer_roles, typed_table
+from zerochurn.contract.cells import ColumnRoles, infer_roles, typed_table
 
 ID_NAME = re.compile(
     r"(?i:(^|[_\s.-])(id|uuid|guid|key|number|num|no)$)"
@@ -64,7 +64,7 @@ class ColumnNote:
 class ColumnChoice:
     """The feature columns chosen, typed roles, and a note per column left out or suspect.
 
-    typed: the chosen columns of every row, already typed (features.table.typed_table), so
+    typed: the chosen columns of every row, already typed (contract.cells.typed_table), so
     the table is read once.
     """
 

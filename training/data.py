@@ -7,7 +7,6 @@ customer table without a time axis is split at random, stratified (`table_snapsh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -16,9 +15,10 @@ from zerochurn.configs.settings import Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.contract.dataset import RawData
 from zerochurn.contract.table import ID, CustomerTable
-from zerochurn.features import build_training_frame, monthly_as_of_dates
+from zerochurn.features.build import build_training_frame, monthly_as_of_dates
 from zerochurn.features.catalog import feature_roles
 from zerochurn.features.population import label_window_days
+from zerochurn.model.card import DataKind
 from zerochurn.training.columns import ColumnNote, choose_columns
 from zerochurn.training.split import (
     OutOfTimeSplit,
@@ -29,9 +29,6 @@ from zerochurn.training.split import (
 
 LABEL = "churned"
 KEYS = ("customer_id", "as_of")
-
-DataKind = Literal["contract", "table"]
-"""contract: the raw tables of docs/data-contract.md; table: one flat customer table."""
 
 
 @dataclass(frozen=True)

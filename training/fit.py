@@ -5,9 +5,9 @@ from __future__ import annotations
 from sklearn.pipeline import Pipeline
 
 from zerochurn.configs.settings import LightGBMConfig, Settings, TableConfig
+from zerochurn.model.estimator import ChurnModel
 from zerochurn.training.baseline import make_baseline
 from zerochurn.training.data import LABEL, Snapshots
-from zerochurn.training.model import ChurnModel
 
 
 def table_booster(booster: LightGBMConfig, rows: int, config: TableConfig) -> LightGBMConfig:

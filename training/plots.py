@@ -1,4 +1,7 @@
-"""Evaluation figures of a churn model: pure functions from arrays to matplotlib Figures."""
+"""Evaluation figures of a churn model: pure functions from arrays to matplotlib Figures.
+
+The calibration figure, which monitoring draws too, is model/plots.py's.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +15,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from zerochurn.training.metrics import CALIBRATION_BINS
+from zerochurn.model.plots import titled_axes
+from zerochurn.model.savings import ThresholdChoice, check_curve
 
-FIGSIZE = (6.0, 4.5)
 SHAP_TOP_FEATURES = 15
-
-
-def titled_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    return fig, ax
 
 
 def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
@@ -43,21 +39,6 @@ def precision_recall_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Fig
         precision, recall, _ = precision_recall_curve(y, probability)
         ax.plot(recall, precision, label=name)
     ax.axhline(float(np.mean(y)), color="grey", linestyle=":", label="base rate")
-    ax.legend()
-    return fig
-
-
-def calibration_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
-    """Reliability diagram: observed churn rate per bin of predicted probability."""
-    fig, ax = titled_axes(
-        "Calibration (out of time)", "predicted probability", "observed churn rate"
-    )
-    edges = np.linspace(0, 1, CALIBRATION_BINS + 1)
-    for name, probability in scores.items():
-        index = np.clip(np.digitize(probability, edges) - 1, 0, CALIBRATION_BINS - 1)
-        frame = pd.DataFrame({"bin": index, "p": probability, "y": y}).groupby("bin").mean()
-        ax.plot(frame["p"], frame["y"], marker="o", label=name)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
     ax.legend()
     return fig
 
@@ -105,4 +86,25 @@ def shap_summary_figure(
     ax.set_yticks(range(len(order)), labels=list(order))
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set(title="Contributions to churn log-odds (red = high value)", xlabel="contribution")
+    return fig
+
+
+def savings_figure(curve: pd.DataFrame, choice: ThresholdChoice) -> Figure:
+    """Realised and expected savings against customers contacted, the choice marked."""
+    check_curve(curve)
+    fig, ax = titled_axes(
+        "Savings of contacting the riskiest customers", "customers contacted", "savings (money)"
+    )
+    customers = curve["customers"].to_numpy()
+    if not curve["realised_savings"].isna().any():
+        ax.plot(customers, curve["realised_savings"], label="realised (labels)")
+    ax.plot(customers, curve["expected_savings"], linestyle="--", label="expected (probabilities)")
+    ax.axhline(0, color="grey", linestyle=":")
+    mark = (
+        "contact nobody"
+        if choice.contacts_nobody
+        else f"best threshold {choice.threshold:.3g} ({choice.customers:,} customers)"
+    )
+    ax.axvline(choice.customers, color="C2", linestyle="-.", label=mark)
+    ax.legend()
     return fig

@@ -1,12 +1,13 @@
-"""Everything that writes to MLflow: where runs go, and how data, figures and models are logged.
+"""How a training run's data, figures and model are logged to MLflow.
 
-training/ is the only package that writes to MLflow; this module is where it does.
+training/ is the only package that writes models and their runs; this module is where it
+does, into the run train.py starts. Where runs go (the tracking URI and experiment) is set
+by model/registry.py's `configure`, the one place that points MLflow at its store.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -14,52 +15,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
-from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
-from zerochurn.configs.settings import Settings
 from zerochurn.contract.schema import TABLE_SUFFIXES, TABLES
-from zerochurn.training.pyfunc import ChurnPyfunc
+from zerochurn.model.pyfunc import ChurnPyfunc
 
 MODEL_ARTIFACT = "model"
-REFERENCE_ARTIFACT = "reference"
-REFERENCE_FILE = "reference.parquet"
 HASH_CHUNK_BYTES = 1 << 20
 SERVED_PACKAGES = ("lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "mlflow")
-
-
-def ensure_experiment(client: MlflowClient, settings: Settings, name: str, folder: str = "") -> str:
-    """Id of experiment `name`, created if missing.
-
-    With the embedded default (SQLite in the workspace) its artifacts go to
-    <workspace>/mlflow/artifacts[/folder]; a remote server keeps its own artifact store.
-    """
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = None
-    if settings.mlflow.tracking_uri is None:
-        location = (settings.workspace / "mlflow" / "artifacts" / folder).resolve().as_uri()
-    return client.create_experiment(name, artifact_location=location)
-
-
-def configure(settings: Settings) -> MlflowClient:
-    """Point MLflow at the configured tracking URI and experiment; return a client."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    uri = settings.tracking_uri
-    if uri.startswith("sqlite:///"):
-        (settings.workspace / "mlflow").mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    mlflow.set_experiment(
-        experiment_id=ensure_experiment(client, settings, settings.mlflow.experiment)
-    )
-    return client
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -113,8 +81,6 @@ def log_datasets(frames: Mapping[str, pd.DataFrame], *, source: Path, target: st
 
 def log_figures(figures: Mapping[str, Figure]) -> None:
     """Log each figure as plots/<name>.png and close it."""
-    import matplotlib.pyplot as plt
-
     for name, figure in figures.items():
         mlflow.log_figure(figure, f"plots/{name}.png")
         plt.close(figure)

@@ -1,4 +1,10 @@
-"""The training stage: snapshots -> LightGBM + baseline -> out-of-time metrics -> MLflow -> gate."""
+"""The training stage: snapshots -> LightGBM + baseline -> out-of-time metrics -> MLflow -> gate.
+
+training/steps.py does the work in pure steps (fit, evaluate, compare, decide);
+`train_and_register` is the thin shell around them: one MLflow run that logs what they
+produced, then the registry (model/registry.py) registers the model and, if the gate
+passed it, promotes it.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +16,36 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow import MlflowClient
 
 from zerochurn.configs.settings import CostConfig, Settings
 from zerochurn.console import ProgressCallback
-from zerochurn.features.population import label_window_days
-from zerochurn.training import plots, tracking
-from zerochurn.training.costs import (
-    DecisionReport,
-    decision_report,
-    resolve_costs,
-    savings_figure,
+from zerochurn.model.card import ModelCard
+from zerochurn.model.champion import CHAMPION, ModelUnavailableError
+from zerochurn.model.estimator import ChurnModel
+from zerochurn.model.plots import calibration_figure
+from zerochurn.model.pyfunc import ChurnPyfunc
+from zerochurn.model.registry import (
+    REFERENCE_ARTIFACT,
+    REFERENCE_FILE,
+    champion_registry,
+    load_champion,
 )
-from zerochurn.training.data import KEYS, LABEL, Snapshots
-from zerochurn.training.fit import fit_baseline, fit_churn_model
-from zerochurn.training.gate import GateDecision, promotion_decision
-from zerochurn.training.metrics import classification_metrics, expected_roc_auc
-from zerochurn.training.model import ChurnModel
-from zerochurn.training.pyfunc import ChurnPyfunc, ModelCard
-from zerochurn.training.registry import CHAMPION, ChampionRegistry
-from zerochurn.training.split import OutOfTimeSplit, RandomSplit
+from zerochurn.model.savings import DecisionReport, resolve_costs
+from zerochurn.training import plots, tracking
+from zerochurn.training.data import LABEL, Snapshots
+from zerochurn.training.gate import GateDecision
+from zerochurn.training.steps import (
+    Candidates,
+    Evaluation,
+    comparable,
+    compare,
+    decide,
+    evaluate,
+    fit_candidates,
+    model_card,
+)
 from zerochurn.training.tuning import tune_booster
 
-VALUE_COLUMN = "customer_value"
 EXAMPLE_ROWS = 5
 SHAP_SAMPLE_ROWS = 5000
 
@@ -52,66 +65,24 @@ class TrainingOutcome:
     savings_top_k: tuple[dict[str, object], ...] = ()
 
 
-def out_of_time_metrics(snapshots: Snapshots, probability: np.ndarray) -> dict[str, float]:
-    """Test-period metrics of (n_test,) probabilities, value-weighted when values exist."""
-    test = snapshots.test
-    value = test[VALUE_COLUMN].fillna(0).to_numpy() if VALUE_COLUMN in test else None
-    return classification_metrics(test[LABEL].to_numpy(), probability, value=value)
-
-
-def oracle_metrics(
-    test: pd.DataFrame, ground_truth: pd.DataFrame, probability: np.ndarray, model_auc: float
-) -> dict[str, float]:
-    """How the model compares with the generator's true probabilities on the test rows.
-
-    probability: the model's (n,) scores of the test rows, in their order. Returns the
-    oracle's ROC-AUC and ECE, the model's share of the oracle's AUC, and the same share of
-    the AUCs expected over label draws (training.metrics.expected_roc_auc), which is free
-    of the test month's label noise.
-    """
-    truth = ground_truth.assign(as_of=pd.to_datetime(ground_truth["as_of"]))
-    rows = test[[*KEYS, LABEL]].assign(model=probability)
-    joined = rows.merge(truth[[*KEYS, "true_probability"]], on=list(KEYS))
-    if len(joined) < len(test):
-        raise ValueError(f"ground truth covers {len(joined)} of {len(test)} test rows")
-    true_probability = joined["true_probability"].to_numpy()
-    oracle = classification_metrics(joined[LABEL].to_numpy(), true_probability)
-    oracle_expected = expected_roc_auc(true_probability, true_probability)
-    return {
-        "oracle_roc_auc": oracle["roc_auc"],
-        "oracle_ece": oracle["ece"],
-        "auc_vs_oracle": model_auc / oracle["roc_auc"],
-        "oracle_expected_roc_auc": oracle_expected,
-        "expected_auc_vs_oracle": expected_roc_auc(joined["model"].to_numpy(), true_probability)
-        / oracle_expected,
-    }
-
-
 def check_costs(snapshots: Snapshots, config: CostConfig) -> None:
     """Raise ValueError naming the setting, column and rows when the costs cannot be read."""
     for period in (snapshots.calibration, snapshots.test):
         resolve_costs(period, config)
 
 
-def comparable(champion: ChurnModel, features: list[str]) -> bool:
-    """Whether the champion reads only columns of these rows, so the gate can compare them.
-
-    A champion trained on other data (another table, or the raw tables when this run
-    reads a flat table) would score these rows as all-missing: the gate then compares
-    the challenger with the baseline instead.
-    """
-    return set(champion.feature_names_) <= set(features)
-
-
-def as_of_dates(split: OutOfTimeSplit | RandomSplit, period: str) -> tuple[str, ...]:
-    """ISO as-of dates of a period of an out-of-time split; none for a random split."""
-    return tuple(split.describe()[period]) if isinstance(split, OutOfTimeSplit) else ()
-
-
-def load_champion(settings: Settings) -> ChurnPyfunc:
-    """The current champion's pyfunc, unwrapped to the ChurnPyfunc that was logged."""
-    uri = f"models:/{settings.mlflow.registered_model}@{CHAMPION}"
-    return mlflow.pyfunc.load_model(uri).unwrap_python_model()
+def _champion_to_compare(
+    settings: Settings, features: list[str], report: ProgressCallback
+) -> ChurnModel | None:
+    """The current champion's model when the gate can compare with it on these features."""
+    try:
+        champion = load_champion(settings)
+    except ModelUnavailableError:
+        return None
+    if comparable(champion.model, features):
+        return champion.model
+    report("the champion reads other columns: the gate compares with the baseline")
+    return None
 
 
 def _figures(snapshots: Snapshots, model: ChurnModel, scores: dict[str, np.ndarray]) -> dict:
@@ -122,7 +93,7 @@ def _figures(snapshots: Snapshots, model: ChurnModel, scores: dict[str, np.ndarr
     return {
         "roc": plots.roc_figure(y, scores),
         "precision_recall": plots.precision_recall_figure(y, scores),
-        "calibration": plots.calibration_figure(y, scores),
+        "calibration": calibration_figure(y, scores),
         "gain": plots.gain_figure(y, scores),
         "feature_importance": plots.importance_figure(model.feature_importance()),
         "shap_summary": plots.shap_summary_figure(model.contributions(sample), sample),
@@ -134,18 +105,6 @@ def _reference(snapshots: Snapshots, model: ChurnModel, rows: int, seed: int) ->
     train = snapshots.train
     sample = train.sample(n=min(len(train), rows), random_state=seed).reset_index(drop=True)
     return sample.assign(churn_probability=model.predict_churn(sample[snapshots.features]))
-
-
-def _period(
-    rows: pd.DataFrame,
-    model: ChurnModel,
-    features: list[str],
-    probability: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """A period's rows, churn probabilities and labels, as costs.decision_report takes them."""
-    if probability is None:
-        probability = model.predict_churn(rows[features])
-    return rows, probability, rows[LABEL].to_numpy()
 
 
 def savings_metrics(report: DecisionReport) -> dict[str, float]:
@@ -169,6 +128,7 @@ def _prefixed(prefix: str, metrics: dict[str, float] | None) -> dict[str, float]
 
 
 def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> None:
+    """The run's configuration, the data it read (hashes, split, datasets), column notes."""
     mlflow.log_params(tracking.flatten(settings.model_dump(mode="json")))
     mlflow.log_dict(settings.model_dump(mode="json"), "config.json")
     hashes = tracking.source_hashes(data_dir)
@@ -184,6 +144,48 @@ def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> No
         {"train": snapshots.train, "calibration": snapshots.calibration, "test": snapshots.test},
         source=data_dir,
         target=LABEL,
+    )
+
+
+def _log_results(
+    snapshots: Snapshots,
+    settings: Settings,
+    candidates: Candidates,
+    evaluation: Evaluation,
+    card: ModelCard,
+) -> str:
+    """Log the run's parameters, metrics, figures, reference rows and model; the model URI."""
+    model, features, savings = candidates.model, snapshots.features, evaluation.savings
+    mlflow.log_params(
+        {
+            "booster": json.dumps(candidates.booster.model_dump()),
+            "calibration_method": model.calibration_method_,
+            "best_iteration": model.booster_.best_iteration,
+            "n_features": len(features),
+        }
+    )
+    mlflow.log_dict(card.to_json(), "model_card.json")
+    mlflow.log_metrics(
+        _prefixed("test", evaluation.metrics)
+        | _prefixed("baseline", evaluation.baseline_metrics)
+        | _prefixed("champion", evaluation.champion_metrics)
+        | _prefixed("calibration_cv_ece", model.calibration_scores_)
+        | {"rows_train": len(snapshots.train), "rows_test": len(snapshots.test)}
+    )
+    figures = _figures(snapshots, model, evaluation.scores)
+    if savings is not None:
+        mlflow.log_metrics(savings_metrics(savings))
+        mlflow.log_dict(savings.top_k.to_dict(orient="records"), "savings_top_k.json")
+        figures["savings"] = plots.savings_figure(savings.test_curve, savings.test)
+    tracking.log_figures(figures)
+    reference = _reference(
+        snapshots, model, settings.training.reference_rows, settings.training.random_state
+    )
+    tracking.log_frame(reference, REFERENCE_ARTIFACT, REFERENCE_FILE)
+    return tracking.log_churn_model(
+        ChurnPyfunc(model, card),
+        snapshots.test[features].head(EXAMPLE_ROWS),
+        any_cells=snapshots.kind == "table",
     )
 
 
@@ -208,110 +210,39 @@ def train_and_register(
     """
     report = progress or (lambda message: None)
     check_costs(snapshots, settings.costs)  # a bad cost column fails before the run starts
-    client: MlflowClient = tracking.configure(settings)
-    registry = ChampionRegistry(client, settings.mlflow.registered_model)
-    features = snapshots.features
+    registry = champion_registry(settings)
     trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with mlflow.start_run(run_name=f"train-{trained_at}") as run:
         _log_lineage(settings, snapshots, data_dir)
         booster = settings.training.lightgbm
         if tune_trials:
             booster = tune_booster(snapshots, settings, trials=tune_trials, progress=report)
-        report("fitting LightGBM and calibrating")
-        model = fit_churn_model(snapshots, settings, booster)
-        report("fitting the logistic-regression baseline")
-        baseline = fit_baseline(snapshots, settings)
-
+        candidates = fit_candidates(snapshots, settings, booster, progress=report)
         report("evaluating out of time")
-        test_x = snapshots.test[features]
-        scores = {
-            "lightgbm": model.predict_churn(test_x),
-            "baseline": baseline.predict_proba(test_x)[:, 1],
-        }
-        metrics = out_of_time_metrics(snapshots, scores["lightgbm"])
-        if ground_truth is not None:
-            metrics |= oracle_metrics(
-                snapshots.test, ground_truth, scores["lightgbm"], metrics["roc_auc"]
-            )
-        baseline_metrics = out_of_time_metrics(snapshots, scores["baseline"])
-        champion_metrics = None
-        if registry.version(CHAMPION) is not None:
-            champion_model = load_champion(settings).model
-            if comparable(champion_model, features):
-                scores["champion"] = champion_model.predict_churn(test_x)
-                champion_metrics = out_of_time_metrics(snapshots, scores["champion"])
-            else:
-                report("the champion reads other columns: the gate compares with the baseline")
-        savings = decision_report(
-            _period(snapshots.calibration, model, features),
-            _period(snapshots.test, model, features, scores["lightgbm"]),
+        evaluation = evaluate(
+            snapshots,
+            candidates,
             settings.costs,
+            champion=_champion_to_compare(settings, snapshots.features, report),
+            ground_truth=ground_truth,
         )
-        decision = promotion_decision(
-            metrics,
-            champion=champion_metrics,
-            baseline=baseline_metrics,
-            gate=settings.training.gate,
-        )
-
+        decision = compare(evaluation, settings.training.gate)
         report("logging figures, reference data and the model to MLflow")
-        card = ModelCard(
-            horizon_days=label_window_days(settings.churn),
-            reference_churn_rate=float(snapshots.train[LABEL].mean()),
-            churn_definition=settings.churn.definition,
-            trained_at=trained_at,
-            train_as_of=as_of_dates(snapshots.split, "train"),
-            test_as_of=as_of_dates(snapshots.split, "test"),
-            inactivity_days=settings.churn.inactivity_days,
-            data_kind=snapshots.kind,
-            id_column=snapshots.id_column,
-            target_column=snapshots.target_column,
-            margin_column=snapshots.margin_column,
-            decision_threshold=None if savings is None else savings.chosen.threshold,
-            costs=settings.costs.model_dump(mode="json") if savings is not None else None,
-        )
-        mlflow.log_params(
-            {
-                "booster": json.dumps(booster.model_dump()),
-                "calibration_method": model.calibration_method_,
-                "best_iteration": model.booster_.best_iteration,
-                "n_features": len(features),
-            }
-        )
-        mlflow.log_dict(asdict(card), "model_card.json")
-        mlflow.log_metrics(
-            _prefixed("test", metrics)
-            | _prefixed("baseline", baseline_metrics)
-            | _prefixed("champion", champion_metrics)
-            | _prefixed("calibration_cv_ece", model.calibration_scores_)
-            | {"rows_train": len(snapshots.train), "rows_test": len(snapshots.test)}
-        )
-        figures = _figures(snapshots, model, scores)
-        if savings is not None:
-            mlflow.log_metrics(savings_metrics(savings))
-            mlflow.log_dict(savings.top_k.to_dict(orient="records"), "savings_top_k.json")
-            figures["savings"] = savings_figure(savings.test_curve, savings.test)
-        tracking.log_figures(figures)
-        reference = _reference(
-            snapshots, model, settings.training.reference_rows, settings.training.random_state
-        )
-        tracking.log_frame(reference, tracking.REFERENCE_ARTIFACT, tracking.REFERENCE_FILE)
-        model_uri = tracking.log_churn_model(
-            ChurnPyfunc(model, card), test_x.head(EXAMPLE_ROWS), any_cells=snapshots.kind == "table"
-        )
+        card = model_card(snapshots, settings, trained_at=trained_at, savings=evaluation.savings)
+        model_uri = _log_results(snapshots, settings, candidates, evaluation, card)
     version = registry.register(model_uri)
-    client.set_model_version_tag(
-        registry.name, version.version, "gate", json.dumps(asdict(decision))
-    )
-    if decision.passed:
-        registry.promote(version.version, reason="gate: " + "; ".join(decision.reasons))
+    registry.tag_version(version.version, "gate", json.dumps(asdict(decision)))
+    promotion = decide(decision)
+    if promotion.promote:
+        registry.promote(version.version, reason=promotion.reason)
     champion = registry.version(CHAMPION)
+    savings = evaluation.savings
     return TrainingOutcome(
         run_id=run.info.run_id,
         version=str(version.version),
-        metrics=metrics,
-        baseline_metrics=baseline_metrics,
-        champion_metrics=champion_metrics,
+        metrics=evaluation.metrics,
+        baseline_metrics=evaluation.baseline_metrics,
+        champion_metrics=evaluation.champion_metrics,
         decision=decision,
         champion=None if champion is None else str(champion.version),
         savings=None if savings is None else savings.test.describe(),

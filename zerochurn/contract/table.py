@@ -3,7 +3,7 @@
 This is the edge where a team's own extract enters: the file is read as it is (CSV as
 text, Parquet with its types), the id and label columns are checked, and every problem
 is reported at once as the data contract's Problems, naming the file, column and rows.
-Typing the other columns is features/table.py's job, shared with scoring.
+Typing the other columns is contract/cells.py's job, shared with scoring.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from zerochurn.contract.cells import TableValueError, parse_labels
 from zerochurn.contract.schema import TABLE_SUFFIXES
 from zerochurn.contract.validate import DataValidationError, Problem
-from zerochurn.features.table import TableValueError, parse_labels
 
 ID = "customer_id"
 """Name of the id column once read, whatever the file calls it."""

@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from zerochurn.configs.settings import CostConfig
-from zerochurn.training.costs import (
+from zerochurn.model.savings import (
     CURVE_COLUMNS,
     best_threshold,
     expected_savings,
     resolve_costs,
     savings_at_top_k,
     savings_curve,
-    savings_figure,
 )
+from zerochurn.training.plots import savings_figure
 
 # Five customers, given out of order; offer cost 20 each, success rate 1.
 #   customer        A     B     C     D     E

@@ -1,7 +1,10 @@
 """The prediction log: every churn score the service or the batch job returned, kept durably.
 
+Serving writes it (serving/scoring_path.py, on every score); monitoring reads it and
+applies its retention.
+
 Layout: ``<workspace>/predictions/predictions-YYYY-MM-DD.jsonl``, one file per UTC day of
-scoring. Each line is one `append` call (a batch), written through monitoring.journal:
+scoring. Each line is one `append` call (a batch), written through zerochurn.journal:
 an append that returned is on disk, and a batch is whole or absent, even if the writing
 process is killed. Several processes may append at once. One line of a small batch::
 
@@ -14,7 +17,7 @@ process is killed. Several processes may append at once. One line of a small bat
                  "region": ["north", null], ..., "churn_probability": [0.031, 0.2]}}
 
 Values are stored column by column; missing values are null and dates ISO-8601 text.
-"types" is the batch's typed schema (monitoring/log_schema.py): the writer's model says
+"types" is the batch's typed schema (serving/log_schema.py): the writer's model says
 what each column is, and `read` gives every column back as that type, whoever wrote it.
 Lines of older versions carry "dates" (the date columns) instead and read the same way.
 
@@ -50,9 +53,10 @@ import pandas as pd
 import pyarrow as pa
 
 from zerochurn.configs.settings import MonitoringConfig
-from zerochurn.features.table import FEW_ROWS, is_missing_cell
-from zerochurn.monitoring.journal import append_record, read_records, write_file
-from zerochurn.monitoring.log_schema import (
+from zerochurn.contract.cells import FEW_ROWS, is_missing_cell
+from zerochurn.journal import append_record, read_records, write_file
+from zerochurn.model.outputs import PROBABILITY_COLUMN
+from zerochurn.serving.log_schema import (
     COLUMN_TYPES,
     FIXED_TYPES,
     ColumnType,
@@ -60,7 +64,6 @@ from zerochurn.monitoring.log_schema import (
     cast,
     typed,
 )
-from zerochurn.training.outputs import PROBABILITY_COLUMN
 
 LOG_FOLDER = "predictions"
 FILE_PREFIX = "predictions-"

@@ -18,7 +18,8 @@ savings curve has one row per distinct probability, plus a first row for contact
 nobody (t = inf, 0 customers, 0 savings). The best threshold maximises realised savings;
 when no threshold saves more than 0 the choice is explicitly "contact nobody".
 
-Every function is pure: arrays and frames in, arrays, frames, dataclasses and figures out.
+Every function is pure: arrays and frames in, arrays, frames and dataclasses out
+(training/plots.py draws the savings curve).
 """
 
 from __future__ import annotations
@@ -30,11 +31,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from zerochurn.configs.settings import CostConfig
-from zerochurn.features.table import TableValueError, to_numbers
-from zerochurn.training.plots import titled_axes
+from zerochurn.contract.cells import TableValueError, to_numbers
 
 CONTACT_NOBODY = math.inf
 """Threshold of contacting nobody: no probability reaches it."""
@@ -235,7 +234,7 @@ def savings_curve(
     )
 
 
-def _check_curve(curve: pd.DataFrame) -> None:
+def check_curve(curve: pd.DataFrame) -> None:
     missing = [column for column in CURVE_COLUMNS if column not in curve]
     if missing:
         raise ValueError(f"curve lacks columns {missing}: expected the frame of savings_curve")
@@ -253,7 +252,7 @@ def best_threshold(
     no threshold saves more than 0 the choice is to contact nobody: threshold inf,
     0 customers, 0 savings (``ThresholdChoice.contacts_nobody``).
     """
-    _check_curve(curve)
+    check_curve(curve)
     if by not in ("realised", "expected"):
         raise ValueError(f"by must be 'realised' or 'expected', got {by!r}")
     savings = curve[f"{by}_savings"].to_numpy(dtype=np.float64)
@@ -278,7 +277,7 @@ def at_threshold(curve: pd.DataFrame, threshold: float) -> ThresholdChoice:
     Used to carry a threshold chosen on one period to another: the row of the smallest
     curve threshold at or above it (contact nobody when no probability reaches it).
     """
-    _check_curve(curve)
+    check_curve(curve)
     reached = np.flatnonzero(curve["threshold"].to_numpy(dtype=np.float64) >= threshold)
     row = curve.iloc[int(reached[-1])]  # thresholds descend; the first row (inf) always counts
     return ThresholdChoice(
@@ -313,7 +312,7 @@ def savings_at_top_k(
     threshold_customers (how many a threshold there contacts, ties included),
     realised_savings and expected_savings (money).
     """
-    _check_curve(curve)
+    check_curve(curve)
     n = int(curve["customers"].iloc[-1])
     wanted: list[tuple[str, int]] = []
     for k in ks:
@@ -408,27 +407,6 @@ def resolve_costs(frame: pd.DataFrame, config: CostConfig) -> tuple[np.ndarray, 
         else:
             resolved.append(np.full(len(frame), float(value)))
     return resolved[0], resolved[1]
-
-
-def savings_figure(curve: pd.DataFrame, choice: ThresholdChoice) -> Figure:
-    """Realised and expected savings against customers contacted, the choice marked."""
-    _check_curve(curve)
-    fig, ax = titled_axes(
-        "Savings of contacting the riskiest customers", "customers contacted", "savings (money)"
-    )
-    customers = curve["customers"].to_numpy()
-    if not curve["realised_savings"].isna().any():
-        ax.plot(customers, curve["realised_savings"], label="realised (labels)")
-    ax.plot(customers, curve["expected_savings"], linestyle="--", label="expected (probabilities)")
-    ax.axhline(0, color="grey", linestyle=":")
-    mark = (
-        "contact nobody"
-        if choice.contacts_nobody
-        else f"best threshold {choice.threshold:.3g} ({choice.customers:,} customers)"
-    )
-    ax.axvline(choice.customers, color="C2", linestyle="-.", label=mark)
-    ax.legend()
-    return fig
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,22 @@
-"""Pieces of `zerochurn run` that are not stages: the later world, the API key, the summary."""
+"""`zerochurn run`: the whole job on the embedded defaults, then the service.
+
+Besides the stage commands it needs the later, drifted world's flags and the summary of
+where everything went.
+"""
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
+from typing import Annotated
 
-import pandas as pd
+import typer
 
+from zerochurn.cli.data import features, generate, validate
+from zerochurn.cli.monitoring import retrain
+from zerochurn.cli.serving import at_risk, score, serve
+from zerochurn.cli.training import train
 from zerochurn.configs import Settings
 from zerochurn.console import console
-
-API_KEYS_ENV = "ZEROCHURN_API_KEYS"
-API_KEY_FILE = "api_key"
-API_KEY_BYTES = 24
 
 
 def later_world_flags(settings: Settings) -> dict[str, object]:
@@ -22,6 +25,8 @@ def later_world_flags(settings: Settings) -> dict[str, object]:
     The generator draws each month from its own seeded stream, so every month before the
     drift is identical to the training world; only the later months differ.
     """
+    import pandas as pd
+
     first_later = pd.Timestamp(settings.generate.start) + pd.DateOffset(
         months=settings.generate.months
     )
@@ -30,25 +35,6 @@ def later_world_flags(settings: Settings) -> dict[str, object]:
         "drift": settings.run.later_drift,
         "drift_from": f"{first_later:%Y-%m}",
     }
-
-
-def ensure_api_key(settings: Settings) -> str:
-    """An API key the service will accept: a configured one, else a new random key.
-
-    A new key is put in ZEROCHURN_API_KEYS for the service started by this process and
-    written to <workspace>/api_key (readable by the owner only).
-    """
-    configured = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip()]
-    configured += list(settings.serving.api_keys)
-    if configured:
-        return configured[0].strip()
-    key = secrets.token_urlsafe(API_KEY_BYTES)
-    os.environ[API_KEYS_ENV] = key
-    path = settings.workspace / API_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
 
 
 def latest_monitoring_report(workspace: Path) -> Path | None:
@@ -78,3 +64,36 @@ def describe_outputs(settings: Settings, at_risk_csv: Path, api_key: str) -> Non
         markup=False,
         soft_wrap=True,
     )
+
+
+def run(
+    ctx: typer.Context,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the service at the end.")
+    ] = True,
+) -> None:
+    """The whole job on the embedded defaults, then the service.
+
+    Generate a world and check it, build features, train and register, batch-score and
+    write the at-risk list; then simulate `run.later_months` more months with
+    `run.later_drift`, monitor them against the champion, retrain if the policy fires,
+    re-score, and serve on 127.0.0.1.
+    """
+    from zerochurn.serving.auth import ensure_api_key
+
+    settings = ctx.obj.settings()
+    generate(ctx)
+    validate(ctx)
+    features(ctx)
+    train(ctx)
+    later_dir = settings.workspace / "data_later"
+    generate(ctx, **later_world_flags(settings), out=later_dir)
+    retrain(ctx, data_dir=later_dir, if_needed=True)
+    score(ctx, data_dir=later_dir)
+    at_risk_csv = settings.workspace / "at_risk.csv"
+    at_risk(ctx, out=at_risk_csv, top=settings.run.at_risk_top)
+    api_key = ensure_api_key(settings)
+    describe_outputs(settings, at_risk_csv, api_key)
+    console.print(f"[bold green]zerochurn run finished[/]; everything is in {settings.workspace}")
+    if serve_after:
+        serve(ctx)

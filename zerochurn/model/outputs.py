@@ -1,7 +1,7 @@
 """Names of the columns a churn model's scores come in, shared without importing MLflow.
 
-training/pyfunc.py writes them; monitoring and serving read them. Keep this module free
-of heavy imports: the prediction log and the CLI import it.
+model/pyfunc.py writes them; serving, monitoring and the prediction log read them. Keep
+this module free of heavy imports: the prediction log and the CLI import it.
 """
 
 PROBABILITY_COLUMN = "churn_probability"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zerochurn.features.table import (
+from zerochurn.contract.cells import (
     CHURNED_WORDS,
     FEW_ROWS,
     STAYED_WORDS,

@@ -1,25 +1,23 @@
-"""Typer commands of the monitoring stage: `zerochurn monitor` and `zerochurn retrain`.
-
-zerochurn.cli registers them on its app. Only light imports here, so `zerochurn --help`
-stays fast: pandas, MLflow and Evidently load inside the commands.
-"""
+"""Commands of the monitoring stage: `zerochurn monitor` and `zerochurn retrain`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zerochurn.cli_support import DataDirArgument, load_raw_or_exit, train_with_progress
-from zerochurn.cli_support import data_dir as data_dir_of
+from zerochurn.cli.common import DataDirArgument, load_raw_or_exit
+from zerochurn.cli.common import data_dir as data_dir_of
+from zerochurn.cli.training import train_with_progress
 from zerochurn.configs import Settings
 from zerochurn.console import console, progress
 
 if TYPE_CHECKING:
     from zerochurn.contract.dataset import RawData
     from zerochurn.monitoring.policy import Decision
+    from zerochurn.monitoring.summary import MonitoringSummary
 
 SinceOption = Annotated[
     dt.datetime | None,
@@ -56,14 +54,11 @@ def _check_and_save(
     """Run one monitoring check, save it, print it; exit 1 when monitoring cannot run."""
     import pandas as pd
 
-    from zerochurn.monitoring.monitor import (
-        MonitoringError,
-        check,
-        current_from_data,
-        current_from_log,
-        load_champion_context,
-        save,
-    )
+    from zerochurn.monitoring.champion import load_champion_context
+    from zerochurn.monitoring.current import current_from_data, current_from_log
+    from zerochurn.monitoring.errors import MonitoringError
+    from zerochurn.monitoring.monitor import check
+    from zerochurn.monitoring.record import save
 
     now = dt.datetime.now(dt.UTC)
     try:
@@ -95,49 +90,52 @@ def _check_and_save(
     return outcome.decision
 
 
-def _print_summary(summary: dict[str, Any], folder: Path) -> None:
+def _print_summary(summary: MonitoringSummary, folder: Path) -> None:
     from rich.table import Table
 
-    drift = summary["data_drift"]
-    current = summary["current"]
+    from zerochurn.features.catalog import column_spec
+
+    drift = summary.data_drift
     title = (
-        f"model version {summary['model']['version']}: {current['rows']:,} current rows "
-        f"({current['source']}) vs {summary['reference']['rows']:,} reference rows"
+        f"model version {summary.model.version}: {summary.current_rows:,} current rows "
+        f"({summary.current.source}) vs {summary.reference.rows:,} reference rows"
     )
     table = Table(title=title)
     for column in ("drifted feature", "group", "method", "score", "threshold"):
         table.add_column(
             column, justify="left" if column in ("drifted feature", "group") else "right"
         )
-    for name in drift["drifted"]:
-        entry = drift["columns"][name]
-        score = "" if entry["score"] is None else f"{entry['score']:.3f}"
-        threshold = "" if entry["threshold"] is None else f"{entry['threshold']:g}"
-        table.add_row(name, entry["group"], entry["method"], score, threshold)
-    if drift["drifted"]:
+    for entry in drift.columns:
+        if not entry.drifted:
+            continue
+        score = "" if entry.score is None else f"{entry.score:.3f}"
+        threshold = "" if entry.threshold is None else f"{entry.threshold:g}"
+        table.add_row(entry.column, column_spec(entry.column).group, entry.method, score, threshold)
+    if drift.drifted:
         console.print(table)
     else:
         console.print(title)
-    prediction = summary["prediction_drift"]
+    prediction = summary.prediction_drift
     console.print(
-        f"prediction drift: {prediction['method']} {prediction['score']:.3f} "
-        f"(mean {prediction['reference_mean']:.3f} -> {prediction['current_mean']:.3f})"
+        f"prediction drift: {prediction.drift.method} {prediction.drift.score:.3f} "
+        f"(mean {prediction.reference_mean:.3f} -> {prediction.current_mean:.3f})"
     )
-    performance = summary["performance"]
-    if performance["judged"]:
+    performance = summary.performance
+    if performance.judged:
         console.print(
-            f"performance on {performance['rows']:,} labelled rows: ROC-AUC "
-            f"{performance['roc_auc']:.4f} (test {performance['test_roc_auc']:.4f}), "
-            f"ECE {performance['ece']:.4f} (test {performance['test_ece']:.4f})"
+            f"performance on {performance.rows:,} labelled rows: ROC-AUC "
+            f"{performance.roc_auc:.4f} (test {performance.test_roc_auc:.4f}), "
+            f"ECE {performance.ece:.4f} (test {performance.test_ece:.4f})"
         )
     else:
         console.print(
-            f"performance not judged: {performance['rows']:,} labelled rows, "
-            f"{performance['churners']:,} churners"
+            f"performance not judged: {performance.rows:,} labelled rows, "
+            f"{performance.churners:,} churners"
         )
-    colour = "yellow" if summary["decision"] == "retrain" else "green"
-    console.print(f"decision: [bold {colour}]{summary['decision']}[/]")
-    for reason in summary["reasons"]:
+    action = summary.decision.action
+    colour = "yellow" if action == "retrain" else "green"
+    console.print(f"decision: [bold {colour}]{action}[/]")
+    for reason in summary.decision.reasons:
         console.print(f"  - {reason}", highlight=False)
     console.print(f"report: {folder}")
 

@@ -1,7 +1,4 @@
-"""CLI commands of the serving stage: batch scores, at-risk lists, the service, the Bento.
-
-zerochurn.cli registers them; heavy imports happen inside each command.
-"""
+"""Commands of the serving stage: batch scores, at-risk lists, the service, the Bento."""
 
 from __future__ import annotations
 
@@ -10,54 +7,22 @@ from typing import Annotated
 
 import typer
 
-from zerochurn.cli_support import (
+from zerochurn.cli.common import (
     AsOfOption,
     DataDirArgument,
     load_raw_or_exit,
     print_error,
     print_problems,
 )
-from zerochurn.cli_support import data_dir as data_dir_of
+from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console
-
-SERVICE = "zerochurn.serving.service:ChurnService"
-"""Import path of the BentoML service class."""
-BENTOML_HOME_ENV = "BENTOML_HOME"
-BENTOML_HOME_DIR = "bentoml"
-"""BentoML's home (model store, Bentos) inside the workspace unless BENTOML_HOME is set."""
-
-
-def bentoml_environment(settings: Settings, environ: dict[str, str]) -> dict[str, str]:
-    """`environ` plus BENTOML_HOME (default <workspace>/bentoml) and no usage tracking."""
-    home = environ.get(BENTOML_HOME_ENV) or str((settings.workspace / BENTOML_HOME_DIR).resolve())
-    return {**environ, BENTOML_HOME_ENV: home, "BENTOML_DO_NOT_TRACK": "true"}
-
-
-def serve_command(settings: Settings, environ: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """argv and environment that start the service under `settings` (paths made absolute)."""
-    import sys
-
-    from zerochurn.serving.runtime import SETTINGS_ENV
-
-    serving = settings.serving
-    resolved = settings.model_copy(
-        update={
-            "workspace": settings.workspace.resolve(),
-            "serving": serving.model_copy(
-                update={"scores_dir": serving.scores_dir and serving.scores_dir.resolve()}
-            ),
-        }
-    )
-    argv = [sys.executable, "-m", "bentoml", "serve", SERVICE]
-    argv += ["--host", serving.host, "--port", str(serving.port)]
-    env = bentoml_environment(settings, environ) | {SETTINGS_ENV: resolved.model_dump_json()}
-    return argv, env
 
 
 def _champion_or_exit(settings: Settings):
     """The MLflow champion as a ScoringModel, or exit 1 saying why there is none."""
-    from zerochurn.serving.model import ModelUnavailableError, load_from_mlflow
+    from zerochurn.model.champion import ModelUnavailableError
+    from zerochurn.serving.model import load_from_mlflow
 
     try:
         return load_from_mlflow(settings)
@@ -91,25 +56,6 @@ def _print_tiers(scores, title: str) -> None:
         )
 
 
-def _save_batch(result, model, settings: Settings):
-    """Write a batch's score files and snapshot store, then log its rows for monitoring."""
-    from zerochurn.monitoring.prediction_log import append_scores
-    from zerochurn.serving.batch import write_batch
-
-    outputs = write_batch(result, model, settings)
-    append_scores(
-        result.features,
-        result.scores,
-        settings.workspace,
-        model_version=model.version,
-        source="batch",
-        scored_at=result.scored_at,
-        segment_rows=settings.monitoring.log_segment_rows,
-        schema=model.log_schema,
-    )
-    return outputs
-
-
 def _print_outputs(outputs, extra: Path | None = None) -> None:
     """Where batch scores went, and whether the snapshot store was refreshed."""
     console.print(f"wrote {outputs.parquet} and {outputs.csv}" + (f" and {extra}" if extra else ""))
@@ -121,11 +67,11 @@ def _print_outputs(outputs, extra: Path | None = None) -> None:
 
 def score_table(settings: Settings, path: Path, out: Path | None) -> None:
     """Score the rows of a flat customer table with a champion trained on such a table."""
+    from zerochurn.contract.cells import TableValueError
     from zerochurn.contract.table import read_frame
     from zerochurn.contract.validate import DataValidationError
-    from zerochurn.features.table import TableValueError
     from zerochurn.io import write_table
-    from zerochurn.serving.batch import now_utc, score_table_batch
+    from zerochurn.serving.batch import now_utc, score_table_batch, write_batch
     from zerochurn.serving.table import ModelKindError, require_kind, table_rows
 
     model = _champion_or_exit(settings)
@@ -141,7 +87,7 @@ def score_table(settings: Settings, path: Path, out: Path | None) -> None:
         print_error(f"{path}: {exc}")
         raise typer.Exit(1) from exc
     result = score_table_batch(rows, model, settings, scored_at=now_utc())
-    outputs = _save_batch(result, model, settings)
+    outputs = write_batch(result, model, settings)
     if out is not None:
         write_table(result.scores, out)
     _print_tiers(result.scores, f"{len(result.scores):,} customers of {path.name}")
@@ -170,7 +116,7 @@ def score(
     import pandas as pd
 
     from zerochurn.console import progress
-    from zerochurn.serving.batch import now_utc, score_batch
+    from zerochurn.serving.batch import now_utc, score_batch, write_batch
     from zerochurn.serving.table import ModelKindError, require_kind
 
     settings = ctx.obj.settings()
@@ -189,8 +135,8 @@ def score(
     when = pd.Timestamp(as_of) if as_of is not None else raw.end
     with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
-        report("writing scores and appending them to the prediction log")
-        outputs = _save_batch(result, model, settings)
+        report("writing scores")
+        outputs = write_batch(result, model, settings)
     _print_tiers(result.scores, f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
     _print_outputs(outputs)
 
@@ -218,8 +164,8 @@ def at_risk(
     from typing import get_args
 
     from zerochurn.io import write_table
+    from zerochurn.model.value import LOW_TIER
     from zerochurn.serving.batch import at_risk_list, snapshot_store
-    from zerochurn.serving.scoring import LOW_TIER
     from zerochurn.serving.store import AtRiskQuery, AtRiskSort, SnapshotMissingError
 
     settings = ctx.obj.settings()
@@ -266,8 +212,9 @@ def serve(
     import os
     import sys
 
+    from zerochurn.model.champion import ModelUnavailableError
     from zerochurn.serving.auth import api_keys
-    from zerochurn.serving.model import ModelUnavailableError, champion_version
+    from zerochurn.serving.launch import serve_command
 
     settings = ctx.obj.settings(**{"serving.port": port})
     if not api_keys(settings.serving, os.environ):
@@ -276,12 +223,14 @@ def serve(
         )
         raise typer.Exit(2)
     if settings.serving.model_source == "mlflow":
+        from zerochurn.model.registry import find_champion
+
         try:
-            _, version = champion_version(settings)
+            found = find_champion(settings)
         except ModelUnavailableError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(1) from exc
-        console.print(f"champion is version {version.version}")
+        console.print(f"champion is version {found.version}")
     argv, env = serve_command(settings, dict(os.environ))
     console.print(
         f"serving on http://{settings.serving.host}:{settings.serving.port} (Ctrl-C stops)"
@@ -297,8 +246,11 @@ def _import_champion_or_exit(settings: Settings) -> str:
     """
     import os
 
+    from zerochurn.serving.launch import BENTOML_HOME_ENV, bentoml_environment
+
     os.environ.update(bentoml_environment(settings, dict(os.environ)))
-    from zerochurn.serving.model import ModelUnavailableError, import_champion
+    from zerochurn.model.champion import ModelUnavailableError
+    from zerochurn.serving.model import import_champion
 
     try:
         tag, new = import_champion(settings)
@@ -324,8 +276,9 @@ def build_bento(ctx: typer.Context) -> None:
     import os
     import shlex
 
-    from zerochurn.pipeline import API_KEY_FILE
+    from zerochurn.serving.auth import API_KEY_FILE
     from zerochurn.serving.bento import BentoBuildError, build
+    from zerochurn.serving.launch import BENTOML_HOME_ENV
 
     settings = ctx.obj.settings()
     model_tag = _import_champion_or_exit(settings)

@@ -1,9 +1,10 @@
-"""Features of a flat customer table: the table's own columns, typed the same way everywhere.
+"""Cells of a flat customer table: how a number, a category, a label or a blank is read.
 
 A team's extract has one row per customer and any mix of columns, often with numbers
-stored as text and blanks or spaces for missing values. Training, batch scoring, the
-service and the logged model all read such columns through the functions here, so a
-value means the same in each of them.
+stored as text and blanks or spaces for missing values. Reading the table
+(contract/table.py), training, batch scoring, the service, the prediction log and the
+logged model all read such cells through the functions here, so a value means the same
+in each of them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`zerochurn report ...`: the satisfaction, complaint and churn reports.
 
-zerochurn.cli registers `report_app` with `app.add_typer(report_app, name="report")`.
+zerochurn.cli.app registers `report_app` with `app.add_typer(report_app, name="report")`.
 Each command writes `<workspace>/reports/<report>.html`, `<report>.json` and one CSV per
 table; only the Typer and Rich basics are imported here, the report code inside commands.
 """
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 import typer
 from rich.markup import escape
 
-from zerochurn.cli_support import DataDirArgument, load_raw_or_exit
-from zerochurn.cli_support import data_dir as data_dir_of
+from zerochurn.cli.common import DataDirArgument, load_raw_or_exit
+from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console, progress
 

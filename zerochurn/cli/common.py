@@ -1,0 +1,76 @@
+"""What every CLI command shares: settings with flags on top, data loading, error output."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zerochurn.configs import ConfigError, Settings, load_settings
+from zerochurn.console import console
+
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="As-of date T [default: end of the data]."),
+]
+DataDirArgument = Annotated[
+    Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
+]
+
+
+class Options:
+    """Global options, kept until a command adds its own flags and loads Settings."""
+
+    def __init__(self, config_file: Path | None, overrides: dict[str, Any]) -> None:
+        self.config_file = config_file
+        self.overrides = overrides
+
+    def settings(self, **flags: Any) -> Settings:
+        """Settings with this command's flags (dotted keys; None = not given) on top of the rest."""
+        given = {key: value for key, value in flags.items() if value is not None}
+        try:
+            return load_settings(self.config_file, {**self.overrides, **given})
+        except ConfigError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+
+
+def data_dir(settings: Settings, given: Path | None) -> Path:
+    """The folder given on the command line, else the configured one."""
+    return given if given is not None else settings.data_dir
+
+
+def load_raw_or_exit(data_dir: Path):
+    """Validate and load the raw tables, or exit 1 listing every problem."""
+    from zerochurn.contract.validate import DataValidationError, load_raw
+
+    try:
+        return load_raw(data_dir)
+    except DataValidationError as exc:
+        print_problems(data_dir, exc.problems)
+        raise typer.Exit(1) from exc
+
+
+def print_error(message: str) -> None:
+    """An error line whose text is printed as it is (no markup), wrapped softly."""
+    console.print("[red]error:[/] ", end="")
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_problems(data_dir: Path, problems) -> None:
+    console.print(f"[red]{len(problems)} problem(s) in {data_dir}:[/]")
+    for problem in problems:
+        console.print("  [red]x[/] ", end="")
+        console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+
+
+def ground_truth(data_dir: Path):
+    """The generator's true probabilities beside synthetic data, or None for real data."""
+    import pandas as pd
+
+    from zerochurn.synthetic.output import GROUND_TRUTH_FILE
+
+    path = data_dir / GROUND_TRUTH_FILE
+    return pd.read_parquet(path) if path.is_file() else None

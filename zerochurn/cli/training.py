@@ -1,0 +1,257 @@
+"""Commands of the training stage: `train`, and the registry's `models`, `promote`, `rollback`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zerochurn.cli.common import (
+    DataDirArgument,
+    ground_truth,
+    load_raw_or_exit,
+    print_error,
+    print_problems,
+)
+from zerochurn.cli.common import data_dir as data_dir_of
+from zerochurn.configs import Settings
+from zerochurn.console import console
+
+
+def _train(
+    settings: Settings, snapshots, source: Path, *, tune_trials: int, title: str, truth=None
+):
+    """Check the costs against the rows, then train, register and gate with progress."""
+    from zerochurn.console import progress
+    from zerochurn.training.train import check_costs, train_and_register
+
+    try:
+        check_costs(snapshots, settings.costs)
+    except ValueError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    with progress(title) as report:
+        return train_and_register(
+            snapshots,
+            settings,
+            data_dir=source,
+            ground_truth=truth,
+            tune_trials=tune_trials,
+            progress=report,
+        )
+
+
+def train_with_progress(
+    settings: Settings, raw, source: Path, *, tune_trials: int = 0, title: str = "training"
+):
+    """Build the monthly snapshots, then train, register and gate a model, showing progress."""
+    from zerochurn.console import progress
+    from zerochurn.features.build import ChurnDefinitionError
+    from zerochurn.training.data import build_snapshots
+
+    try:
+        with progress("building monthly snapshots") as report:
+            snapshots = build_snapshots(raw, settings, progress=report)
+    except ChurnDefinitionError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    return _train(
+        settings,
+        snapshots,
+        source,
+        tune_trials=tune_trials,
+        title=title,
+        truth=ground_truth(source),
+    )
+
+
+def train_table_with_progress(settings: Settings, path: Path, *, tune_trials: int = 0):
+    """Read a flat customer table, report its column notes, then train, register and gate."""
+    from zerochurn.contract.table import read_customer_table
+    from zerochurn.contract.validate import DataValidationError
+    from zerochurn.training.data import table_snapshots
+
+    config = settings.table
+    try:
+        table = read_customer_table(
+            path,
+            id_column=config.id_column,
+            target_column=config.target_column,
+            positive_label=config.positive_label,
+        )
+        snapshots = table_snapshots(table, settings)
+    except DataValidationError as exc:
+        print_problems(path, exc.problems)
+        raise typer.Exit(1) from exc
+    except ValueError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    for note in snapshots.notes:
+        style = "yellow" if note.kind == "warning" else "dim"
+        console.print(f"[{style}]{note.kind}[/] ", end="")
+        console.print(str(note), markup=False, highlight=False)
+    features = len(snapshots.features)
+    console.print(f"{len(table.frame):,} customers, {features} feature columns from {path}")
+    return _train(settings, snapshots, path, tune_trials=tune_trials, title="training")
+
+
+def train(
+    ctx: typer.Context,
+    data_dir: DataDirArgument = None,
+    tune: Annotated[
+        int, typer.Option(help="Hyperparameter trials before the final fit (nested runs).")
+    ] = 0,
+    churn: Annotated[
+        str | None, typer.Option(help="cancellation | inactivity [default: churn.definition].")
+    ] = None,
+    inactivity_days: Annotated[
+        int | None,
+        typer.Option(help="Days without a purchase that count as churn [churn.inactivity_days]."),
+    ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(help="A flat customer table (CSV or Parquet) instead of the raw tables."),
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id", help="Id column of --table [table.id_column].")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Churn label column of --table [table.target_column].")
+    ] = None,
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            help="The --target value that means churned, any other stayed [table.positive_label]."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="A --table column never to learn from (repeatable).")
+    ] = None,
+) -> None:
+    """Train LightGBM and the baseline, log to MLflow, register, run the gate.
+
+    On the raw tables the split is out of time; a flat --table is split at random.
+    """
+    from dataclasses import asdict
+
+    from zerochurn.io import write_json
+
+    settings = ctx.obj.settings(
+        **{
+            "churn.definition": churn,
+            "churn.inactivity_days": inactivity_days,
+            "table.id_column": id_column,
+            "table.target_column": target,
+            "table.positive_label": positive,
+            "table.exclude": exclude or None,
+        }
+    )
+    if table is not None:
+        if data_dir is not None:
+            raise typer.BadParameter(
+                "give either DATA_DIR or --table, not both", param_hint="--table"
+            )
+        outcome = train_table_with_progress(settings, table, tune_trials=tune)
+    else:
+        source = data_dir_of(settings, data_dir)
+        outcome = train_with_progress(settings, load_raw_or_exit(source), source, tune_trials=tune)
+    _print_outcome(outcome)
+    summary = write_json(asdict(outcome), settings.workspace / "training" / "last_run.json")
+    console.print(f"wrote {summary}")
+
+
+def _print_outcome(outcome) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"model version {outcome.version} (run {outcome.run_id[:8]})")
+    for column in ("metric", "lightgbm", "baseline", "champion"):
+        table.add_column(column, justify="right" if column != "metric" else "left")
+    champion = outcome.champion_metrics or {}
+    for name, value in outcome.metrics.items():
+        base = outcome.baseline_metrics.get(name)
+        table.add_row(
+            name,
+            f"{value:.4f}",
+            "" if base is None else f"{base:.4f}",
+            "" if name not in champion else f"{champion[name]:.4f}",
+        )
+    console.print(table)
+    verdict = "[green]passed[/]" if outcome.decision.passed else "[yellow]refused[/]"
+    console.print(f"gate vs {outcome.decision.compared_with}: {verdict}")
+    for reason in outcome.decision.reasons:
+        console.print(f"  - {reason}")
+    if outcome.savings is not None:
+        console.print(
+            f"costs (threshold from the calibration period, test savings): {outcome.savings}"
+        )
+        for row in outcome.savings_top_k:
+            console.print(
+                f"  contacting the top {row['customers']:,} ({row['share']:.1%}) saves "
+                f"{row['realised_savings']:,.0f} (expected {row['expected_savings']:,.0f})"
+            )
+    if outcome.champion is None:
+        console.print(
+            f"no champion yet: the gate refused version {outcome.version}; "
+            f"`zerochurn promote {outcome.version}` makes it champion anyway"
+        )
+    else:
+        console.print(f"champion is now version {outcome.champion}")
+
+
+def _registry(settings: Settings):
+    from zerochurn.model.registry import champion_registry
+
+    return champion_registry(settings)
+
+
+def models(ctx: typer.Context) -> None:
+    """Every registered model version: metrics, aliases and when it was champion."""
+    from rich.table import Table
+
+    registry = _registry(ctx.obj.settings())
+    table = Table(title=f"registered model {registry.name}")
+    for column in ("version", "created", "aliases", "test AUC", "test ECE", "champion periods"):
+        table.add_column(column)
+    for summary in registry.summaries():
+        periods = "; ".join(f"{start} .. {end or 'now'}" for start, end in summary.champion_periods)
+        table.add_row(
+            summary.version,
+            summary.created_at,
+            ", ".join(summary.aliases),
+            f"{summary.metrics.get('test_roc_auc', float('nan')):.4f}",
+            f"{summary.metrics.get('test_ece', float('nan')):.4f}",
+            periods,
+        )
+    console.print(table)
+
+
+def promote(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Model version to make champion.")],
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "manual promotion",
+) -> None:
+    """Make VERSION the champion by hand; the event is recorded in the registry."""
+    from mlflow.exceptions import MlflowException
+
+    registry = _registry(ctx.obj.settings())
+    try:
+        event = registry.promote(version, reason=reason)
+    except MlflowException as exc:
+        console.print(f"[red]error:[/] no version {version} of {registry.name}")
+        raise typer.Exit(1) from exc
+    console.print(f"champion is now version {event.version} ({event.reason})")
+
+
+def rollback(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "manual rollback",
+) -> None:
+    """Give the champion role back to the version that held it before the current one."""
+    registry = _registry(ctx.obj.settings())
+    try:
+        event = registry.rollback(reason=reason)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"champion is back to version {event.version} ({event.reason})")

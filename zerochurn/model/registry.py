@@ -1,0 +1,269 @@
+"""The model registry: the one place that points MLflow at its store and finds, loads,
+promotes and rolls back the champion.
+
+Training registers versions and runs the gate through `ChampionRegistry`; serving,
+monitoring and the gate's comparison load the champion with `load_champion`; training's
+and monitoring's own MLflow runs get their client from `configure`. Nothing else calls
+mlflow.set_tracking_uri, set_registry_uri or builds an MlflowClient.
+
+MLflow aliases only say who holds a role now. Every change of champion is therefore also
+written as an event tag on the registered model (``zerochurn.event.000001`` = JSON), from
+which the history, the champion periods of each version and the rollback target follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import mlflow
+import mlflow.pyfunc
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from zerochurn.configs.settings import Settings
+from zerochurn.model.champion import (
+    CHALLENGER,
+    CHAMPION,
+    TEST_METRIC_PREFIX,
+    Champion,
+    ChampionVersion,
+    ModelUnavailableError,
+)
+
+EVENT_TAG_PREFIX = "zerochurn.event."
+SQLITE_URI_PREFIX = "sqlite:///"
+REFERENCE_ARTIFACT = "reference"
+REFERENCE_FILE = "reference.parquet"
+"""Training logs a sample of its rows with their scores here: monitoring's reference."""
+
+Action = Literal["promote", "rollback"]
+
+
+def connect(settings: Settings) -> MlflowClient:
+    """Point MLflow's tracking and registry at the configured URI; a client on it.
+
+    Creates nothing: readers (serving) use it as it is.
+    """
+    uri = settings.tracking_uri
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def ensure_experiment(client: MlflowClient, settings: Settings, name: str, folder: str = "") -> str:
+    """Id of experiment `name`, created if missing.
+
+    With the embedded default (SQLite in the workspace) its artifacts go to
+    <workspace>/mlflow/artifacts[/folder]; a remote server keeps its own artifact store.
+    """
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = None
+    if settings.mlflow.tracking_uri is None:
+        location = (settings.workspace / "mlflow" / "artifacts" / folder).resolve().as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def configure(settings: Settings) -> MlflowClient:
+    """Point MLflow at the configured tracking URI and experiment, for writers; a client.
+
+    Creates the embedded store's folder and the experiment, and makes it the active one.
+    """
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    if settings.tracking_uri.startswith(SQLITE_URI_PREFIX):
+        (settings.workspace / "mlflow").mkdir(parents=True, exist_ok=True)
+    client = connect(settings)
+    mlflow.set_experiment(
+        experiment_id=ensure_experiment(client, settings, settings.mlflow.experiment)
+    )
+    return client
+
+
+@dataclass(frozen=True)
+class ChampionEvent:
+    """One change of champion: who became champion, how and why."""
+
+    at: str
+    version: str
+    action: Action
+    reason: str
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One registered version as `zerochurn models` shows it."""
+
+    version: str
+    created_at: str
+    run_id: str
+    aliases: tuple[str, ...]
+    metrics: dict[str, float]
+    champion_periods: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class ChampionRegistry:
+    """Aliases and champion history of one registered model.
+
+    Parameters
+    ----------
+    client : MlflowClient bound to the tracking/registry URI (`configure`)
+    name : registered model name
+    """
+
+    def __init__(self, client: MlflowClient, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def register(self, model_uri: str) -> ModelVersion:
+        """Register `model_uri` as a new version and make it the challenger."""
+        version = mlflow.register_model(model_uri, self.name)
+        self.client.set_registered_model_alias(self.name, CHALLENGER, version.version)
+        return version
+
+    def tag_version(self, version: str, key: str, value: str) -> None:
+        """Record `value` under `key` on registered version `version` (the gate's decision)."""
+        self.client.set_model_version_tag(self.name, str(version), key, value)
+
+    def version(self, alias: str) -> ModelVersion | None:
+        """The version holding `alias`, or None."""
+        try:
+            return self.client.get_model_version_by_alias(self.name, alias)
+        except MlflowException:
+            return None
+
+    def events(self) -> list[ChampionEvent]:
+        """Every change of champion, oldest first."""
+        try:
+            tags = self.client.get_registered_model(self.name).tags
+        except MlflowException:
+            return []
+        keys = sorted(key for key in tags if key.startswith(EVENT_TAG_PREFIX))
+        return [ChampionEvent(**json.loads(tags[key])) for key in keys]
+
+    def _record(self, version: str, action: Action, reason: str) -> ChampionEvent:
+        event = ChampionEvent(at=_now(), version=str(version), action=action, reason=reason)
+        key = f"{EVENT_TAG_PREFIX}{len(self.events()) + 1:06d}"
+        self.client.set_registered_model_tag(self.name, key, json.dumps(event.__dict__))
+        self.client.set_registered_model_alias(self.name, CHAMPION, str(version))
+        return event
+
+    def promote(self, version: str, reason: str) -> ChampionEvent:
+        """Make `version` the champion and record why."""
+        self.client.get_model_version(self.name, str(version))  # raises if unknown
+        return self._record(str(version), "promote", reason)
+
+    def champion_stack(self) -> list[str]:
+        """Champions in order of promotion with rolled-back ones removed; last is current."""
+        stack: list[str] = []
+        for event in self.events():
+            if event.action == "promote":
+                stack.append(event.version)
+            elif stack:
+                stack.pop()
+        return stack
+
+    def rollback(self, reason: str) -> ChampionEvent:
+        """Return the champion role to the version that held it before the current one."""
+        stack = self.champion_stack()
+        if len(stack) < 2:
+            raise ValueError(f"{self.name} has no earlier champion to roll back to")
+        return self._record(stack[-2], "rollback", reason)
+
+    def summaries(self) -> list[VersionSummary]:
+        """Every version, newest first, with its test metrics and champion periods."""
+        periods: dict[str, list[tuple[str, str | None]]] = {}
+        current: tuple[str, str] | None = None
+        for event in self.events():
+            if current is not None:
+                periods.setdefault(current[0], []).append((current[1], event.at))
+            current = (event.version, event.at)
+        if current is not None:
+            periods.setdefault(current[0], []).append((current[1], None))
+        summaries = []
+        for found in self.client.search_model_versions(f"name='{self.name}'"):
+            # search results carry no aliases; a direct lookup does
+            version = self.client.get_model_version(self.name, found.version)
+            run = self.client.get_run(version.run_id) if version.run_id else None
+            metrics = run.data.metrics if run is not None else {}
+            created = dt.datetime.fromtimestamp(version.creation_timestamp / 1000, dt.UTC)
+            summaries.append(
+                VersionSummary(
+                    version=str(version.version),
+                    created_at=created.isoformat(timespec="seconds"),
+                    run_id=version.run_id or "",
+                    aliases=tuple(version.aliases),
+                    metrics=dict(metrics),
+                    champion_periods=periods.get(str(version.version), []),
+                )
+            )
+        return sorted(summaries, key=lambda s: int(s.version), reverse=True)
+
+
+def champion_registry(settings: Settings) -> ChampionRegistry:
+    """The registry of the configured model, MLflow configured for writing (`configure`)."""
+    return ChampionRegistry(configure(settings), settings.mlflow.registered_model)
+
+
+def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in sorted(metrics.items()) if k.startswith(TEST_METRIC_PREFIX)}
+
+
+def find_champion(settings: Settings) -> ChampionVersion:
+    """The registered version holding the champion alias, read-only (nothing is created).
+
+    Raises ModelUnavailableError, saying what to do, when there is no store or no champion.
+    """
+    uri = settings.tracking_uri
+    if uri.startswith(SQLITE_URI_PREFIX) and not Path(uri[len(SQLITE_URI_PREFIX) :]).is_file():
+        raise ModelUnavailableError(f"no MLflow database at {uri}: train a model (zerochurn train)")
+    client = connect(settings)
+    name = settings.mlflow.registered_model
+    try:
+        version = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException as exc:
+        raise ModelUnavailableError(
+            f"registered model {name!r} has no {CHAMPION!r} at {settings.tracking_uri}: "
+            "train one (zerochurn train) or promote a version (zerochurn promote N)"
+        ) from exc
+    run = client.get_run(version.run_id) if version.run_id else None
+    return ChampionVersion(
+        name=name,
+        version=str(version.version),
+        run_id=version.run_id or "",
+        test_metrics={} if run is None else _test_metrics(run.data.metrics),
+    )
+
+
+def load_champion(settings: Settings, found: ChampionVersion | None = None) -> Champion:
+    """The champion's fitted model and card, loaded from its pinned version.
+
+    `found` (find_champion's) names the version; by default the current champion.
+    Raises ModelUnavailableError when there is none.
+    """
+    found = found or find_champion(settings)
+    pyfunc = mlflow.pyfunc.load_model(found.uri).unwrap_python_model()
+    return Champion(registered=found, model=pyfunc.model, card=pyfunc.card)
+
+
+def load_reference(settings: Settings, found: ChampionVersion) -> pd.DataFrame:
+    """The reference rows training logged with the champion: a sample of its training rows,
+    with their scores (features, churned, churn_probability, customer_id, as_of)."""
+    client = connect(settings)
+    with tempfile.TemporaryDirectory() as folder:
+        path = client.download_artifacts(
+            found.run_id, f"{REFERENCE_ARTIFACT}/{REFERENCE_FILE}", folder
+        )
+        return pd.read_parquet(path)
