@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from zerochurn.cli.common import (
     AsOfOption,
@@ -14,7 +15,7 @@ from zerochurn.cli.common import (
     print_problems,
 )
 from zerochurn.cli.common import data_dir as data_dir_of
-from zerochurn.console import console
+from zerochurn.console import console, progress
 
 
 def generate(
@@ -52,7 +53,6 @@ def generate(
     )
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter(f"expected parquet or csv, got {fmt!r}", param_hint="--format")
-    from zerochurn.console import progress
     from zerochurn.synthetic import generate_world, write_world
 
     target = data_dir_of(settings, out)
@@ -113,7 +113,5 @@ def features(
 
 def show_config(ctx: typer.Context) -> None:
     """Print the effective configuration as YAML (defaults < --config < env < flags)."""
-    import yaml
-
     settings = ctx.obj.settings()
     typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
+from rich.table import Table
 
 from zerochurn.cli.common import (
     AsOfOption,
@@ -16,7 +20,8 @@ from zerochurn.cli.common import (
 )
 from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
-from zerochurn.console import console
+from zerochurn.console import console, progress
+from zerochurn.serving.launch import BENTOML_HOME_ENV, bentoml_environment, serve_command
 
 
 def _champion_or_exit(settings: Settings):
@@ -33,8 +38,6 @@ def _champion_or_exit(settings: Settings):
 
 def _print_tiers(scores, title: str) -> None:
     """Customers and value at risk per risk tier, largest value at risk first."""
-    from rich.table import Table
-
     table = Table(title=title)
     for column in ("risk tier", "customers", "value at risk"):
         table.add_column(column, justify="left" if column == "risk tier" else "right")
@@ -115,7 +118,6 @@ def score(
     """
     import pandas as pd
 
-    from zerochurn.console import progress
     from zerochurn.serving.batch import now_utc, score_batch, write_batch
     from zerochurn.serving.table import ModelKindError, require_kind
 
@@ -161,8 +163,6 @@ def at_risk(
     ] = "value_at_risk",
 ) -> None:
     """Write the retention team's list of customers at risk, from the latest batch scores."""
-    from typing import get_args
-
     from zerochurn.io import write_table
     from zerochurn.model.value import LOW_TIER
     from zerochurn.serving.batch import at_risk_list, snapshot_store
@@ -209,12 +209,8 @@ def serve(
 
     The command becomes the BentoML server process (exec), so signals reach it directly.
     """
-    import os
-    import sys
-
     from zerochurn.model.champion import ModelUnavailableError
     from zerochurn.serving.auth import api_keys
-    from zerochurn.serving.launch import serve_command
 
     settings = ctx.obj.settings(**{"serving.port": port})
     if not api_keys(settings.serving, os.environ):
@@ -244,10 +240,6 @@ def _import_champion_or_exit(settings: Settings) -> str:
 
     BENTOML_HOME goes into os.environ before bentoml first reads it (once per process).
     """
-    import os
-
-    from zerochurn.serving.launch import BENTOML_HOME_ENV, bentoml_environment
-
     os.environ.update(bentoml_environment(settings, dict(os.environ)))
     from zerochurn.model.champion import ModelUnavailableError
     from zerochurn.serving.model import import_champion
@@ -273,12 +265,8 @@ def build_bento(ctx: typer.Context) -> None:
     The Bento holds the champion and the wheel (python.wheels), so `bentoml containerize`
     needs nothing else from this checkout. Everything goes to the workspace.
     """
-    import os
-    import shlex
-
     from zerochurn.serving.auth import API_KEY_FILE
     from zerochurn.serving.bento import BentoBuildError, build
-    from zerochurn.serving.launch import BENTOML_HOME_ENV
 
     settings = ctx.obj.settings()
     model_tag = _import_champion_or_exit(settings)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from zerochurn.cli.common import (
     DataDirArgument,
@@ -16,14 +18,13 @@ from zerochurn.cli.common import (
 )
 from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
-from zerochurn.console import console
+from zerochurn.console import console, progress
 
 
 def _train(
     settings: Settings, snapshots, source: Path, *, tune_trials: int, title: str, truth=None
 ):
     """Check the costs against the rows, then train, register and gate with progress."""
-    from zerochurn.console import progress
     from zerochurn.training.train import check_costs, train_and_register
 
     try:
@@ -46,7 +47,6 @@ def train_with_progress(
     settings: Settings, raw, source: Path, *, tune_trials: int = 0, title: str = "training"
 ):
     """Build the monthly snapshots, then train, register and gate a model, showing progress."""
-    from zerochurn.console import progress
     from zerochurn.features.build import ChurnDefinitionError
     from zerochurn.training.data import build_snapshots
 
@@ -133,8 +133,6 @@ def train(
 
     On the raw tables the split is out of time; a flat --table is split at random.
     """
-    from dataclasses import asdict
-
     from zerochurn.io import write_json
 
     settings = ctx.obj.settings(
@@ -162,8 +160,6 @@ def train(
 
 
 def _print_outcome(outcome) -> None:
-    from rich.table import Table
-
     table = Table(title=f"model version {outcome.version} (run {outcome.run_id[:8]})")
     for column in ("metric", "lightgbm", "baseline", "champion"):
         table.add_column(column, justify="right" if column != "metric" else "left")
@@ -207,8 +203,6 @@ def _registry(settings: Settings):
 
 def models(ctx: typer.Context) -> None:
     """Every registered model version: metrics, aliases and when it was champion."""
-    from rich.table import Table
-
     registry = _registry(ctx.obj.settings())
     table = Table(title=f"registered model {registry.name}")
     for column in ("version", "created", "aliases", "test AUC", "test ECE", "champion periods"):
