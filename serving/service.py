@@ -35,7 +35,7 @@ from zerochurn.serving.schemas import (
     ScoreResponse,
     request_models,
 )
-from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
+from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError, SnapshotUnusableError
 from zerochurn.serving.table import ModelKindError
 
 SETTINGS = service_settings(os.environ)
@@ -54,6 +54,7 @@ _openmp = threading.local()
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     SnapshotMissingError: HTTPStatus.NOT_FOUND,
+    SnapshotUnusableError: HTTPStatus.SERVICE_UNAVAILABLE,
     ModelUnavailableError: HTTPStatus.CONFLICT,
     ModelKindError: HTTPStatus.CONFLICT,
     TableValueError: HTTPStatus.BAD_REQUEST,
@@ -113,7 +114,7 @@ class ChurnService:
     def score_customers(self, request: ScoreCustomersRequest, /) -> ScoreCustomersResponse:
         """Score customers by id from the latest feature snapshot; unknown ids are listed."""
         _limit_openmp()
-        return self.runtime.score_customers(request.customer_ids)
+        return _answer(self.runtime.score_customers, request.customer_ids)
 
     @bentoml.api
     def at_risk(self, request: AtRiskRequest, /) -> AtRiskResponse:

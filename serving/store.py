@@ -45,8 +45,19 @@ PROFILE_FILTERS = ("region", "segment")
 """At-risk filters on a profile column, which scores of derived customers lack: none match."""
 
 
+SNAPSHOT_TABLES = ("features", "scores", "segments", "meta")
+"""Tables every snapshot store holds."""
+
+
 class SnapshotMissingError(LookupError):
     """There is no snapshot store yet: batch scoring has not run."""
+
+
+class SnapshotUnusableError(RuntimeError):
+    """The snapshot store exists but cannot be read (corrupt, truncated, not a snapshot).
+
+    The message names the file and SQLite's reason; the next `zerochurn score` rebuilds it.
+    """
 
 
 @dataclass(frozen=True)
@@ -156,25 +167,53 @@ class SnapshotStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
+    def _unusable(self, reason: object) -> SnapshotUnusableError:
+        return SnapshotUnusableError(
+            f"the snapshot store {self.path} is unusable ({reason}): run zerochurn score "
+            "to rebuild it"
+        )
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Rows of a read-only query; SnapshotMissingError, SnapshotUnusableError on failure."""
         if not self.path.is_file():
             raise SnapshotMissingError(
                 f"no snapshot store at {self.path}: run zerochurn score to create it"
             )
-        connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            cursor = connection.execute(sql, tuple(params))
-            columns = [description[0] for description in cursor.description]
-            return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
-        finally:
-            connection.close()
+            connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                cursor = connection.execute(sql, tuple(params))
+                columns = [description[0] for description in cursor.description]
+                return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as exc:  # not a database, malformed, a table missing
+            raise self._unusable(exc) from exc
 
     def info(self) -> SnapshotInfo:
         """The snapshot's as-of date, model version, scoring time and size."""
         meta = self._query("SELECT key, value FROM meta")
-        return SnapshotInfo(
-            **{k: json.loads(v) for k, v in zip(meta["key"], meta["value"], strict=True)}
-        )
+        try:
+            return SnapshotInfo(
+                **{k: json.loads(v) for k, v in zip(meta["key"], meta["value"], strict=True)}
+            )
+        except (TypeError, ValueError) as exc:  # keys missing or unknown, values not JSON
+            raise self._unusable(f"its meta table does not describe a snapshot: {exc}") from exc
+
+    def check(self) -> SnapshotInfo:
+        """The snapshot's info, after checking that the store can be read.
+
+        Reads the schema and the meta table (a fraction of a millisecond, whatever the
+        size): a file that is not SQLite, is truncated or lacks a table raises
+        SnapshotUnusableError naming the file and the reason; no file at all raises
+        SnapshotMissingError. Damage inside a table's pages shows only when that table is
+        read, as SnapshotUnusableError too.
+        """
+        tables = set(self._query("SELECT name FROM sqlite_master WHERE type = 'table'")["name"])
+        missing = [name for name in SNAPSHOT_TABLES if name not in tables]
+        if missing:
+            raise self._unusable(f"tables {missing} are missing")
+        return self.info()
 
     def features(self, customer_ids: Iterable[str]) -> pd.DataFrame:
         """Feature rows of the known ids among `customer_ids` (unknown ids are left out)."""

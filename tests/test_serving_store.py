@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from zerochurn.serving.store import (
     SnapshotInfo,
     SnapshotMissingError,
     SnapshotStore,
+    SnapshotUnusableError,
     write_snapshot,
 )
 
@@ -109,6 +112,41 @@ def test_at_risk_filters(store, filters, expected):
 def test_missing_store_says_what_to_run(tmp_path):
     with pytest.raises(SnapshotMissingError, match="run zerochurn score"):
         SnapshotStore(tmp_path / "nothing.sqlite").info()
+
+
+def _truncated(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _garbage(path):
+    path.write_bytes(b"not a database, just text " * 200)
+
+
+def _empty(path):
+    path.write_bytes(b"")
+
+
+def _no_meta(path):
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE meta")
+    connection.close()
+
+
+@pytest.mark.parametrize("damage", [_truncated, _garbage, _empty, _no_meta])
+def test_a_damaged_store_is_unusable_with_the_reason(store, damage):
+    assert store.check() == INFO
+    damage(store.path)
+    with pytest.raises(
+        SnapshotUnusableError, match=r"snapshot\.sqlite is unusable .*zerochurn score"
+    ):
+        store.check()
+    with pytest.raises(SnapshotUnusableError):  # reads say so too, never a raw sqlite3 error
+        store.info()
+
+
+def test_check_of_a_missing_store_says_missing(tmp_path):
+    with pytest.raises(SnapshotMissingError):
+        SnapshotStore(tmp_path / "nothing.sqlite").check()
 
 
 def test_refresh_replaces_the_whole_file(store):
