@@ -172,6 +172,26 @@ class MlflowConfig(_Frozen):
     )
     experiment: str = Field("zerochurn", min_length=1, description="Experiment name.")
     registered_model: str = Field("zerochurn", min_length=1, description="Registry model name.")
+    request_timeout_seconds: int = Field(
+        10,
+        gt=0,
+        description="Seconds one HTTP request to a remote tracking server may take to connect "
+        "and to answer. MLflow's own default is 120 s with 7 retries: a server that is down "
+        "held `serve` for about 250 s and a port that never answers for about 20 minutes.",
+    )
+    request_retries: int = Field(
+        2,
+        ge=0,
+        description="Retries of a failed request (refused, timed out, 429 or 5xx) before the "
+        "command fails with an error naming the tracking URI. A call gives up after at most "
+        "(retries + 1) x request_timeout_seconds plus the backoff.",
+    )
+    retry_backoff_seconds: int = Field(
+        1,
+        ge=0,
+        description="Backoff factor between retries: they wait this x 1, 2, 4, ... seconds "
+        "(plus up to a second of jitter).",
+    )
 
 
 class LightGBMConfig(_Frozen):

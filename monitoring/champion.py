@@ -12,7 +12,11 @@ import pandas as pd
 
 from zerochurn.configs.settings import Settings
 from zerochurn.model.card import ModelCard
-from zerochurn.model.champion import TEST_METRIC_PREFIX, ModelUnavailableError
+from zerochurn.model.champion import (
+    TEST_METRIC_PREFIX,
+    ModelUnavailableError,
+    RegistryUnavailableError,
+)
 from zerochurn.model.estimator import ChurnModel
 from zerochurn.model.registry import find_champion, load_champion, load_reference
 from zerochurn.monitoring.errors import MonitoringError
@@ -48,6 +52,8 @@ def load_champion_context(settings: Settings) -> ChampionContext:
     name = settings.mlflow.registered_model
     try:
         found = find_champion(settings)
+    except RegistryUnavailableError as exc:
+        raise MonitoringError(str(exc)) from exc
     except ModelUnavailableError as exc:
         raise MonitoringError(
             f"no champion of model {name!r}: train one first (zerochurn train)"

@@ -20,7 +20,7 @@ import pandas as pd
 from zerochurn.configs.settings import CostConfig, Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.model.card import ModelCard
-from zerochurn.model.champion import CHAMPION, ModelUnavailableError
+from zerochurn.model.champion import CHAMPION, ModelUnavailableError, RegistryUnavailableError
 from zerochurn.model.estimator import ChurnModel
 from zerochurn.model.plots import calibration_figure
 from zerochurn.model.pyfunc import ChurnPyfunc
@@ -29,6 +29,7 @@ from zerochurn.model.registry import (
     REFERENCE_FILE,
     champion_registry,
     load_champion,
+    reaching,
 )
 from zerochurn.model.savings import DecisionReport, resolve_costs
 from zerochurn.training import plots, tracking
@@ -77,6 +78,8 @@ def _champion_to_compare(
     """The current champion's model when the gate can compare with it on these features."""
     try:
         champion = load_champion(settings)
+    except RegistryUnavailableError:
+        raise
     except ModelUnavailableError:
         return None
     if comparable(champion.model, features):
@@ -212,7 +215,7 @@ def train_and_register(
     check_costs(snapshots, settings.costs)  # a bad cost column fails before the run starts
     registry = champion_registry(settings)
     trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with mlflow.start_run(run_name=f"train-{trained_at}") as run:
+    with reaching(settings.tracking_uri), mlflow.start_run(run_name=f"train-{trained_at}") as run:
         _log_lineage(settings, snapshots, data_dir)
         booster = settings.training.lightgbm
         if tune_trials:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +59,16 @@ def print_error(message: str) -> None:
     """An error line whose text is printed as it is (no markup), wrapped softly."""
     console.print("[red]error:[/] ", end="")
     console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def exit_on(*errors: type[Exception]) -> Iterator[None]:
+    """Print an expected error's message and exit 1, instead of a traceback."""
+    try:
+        yield
+    except errors as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
 
 
 def print_problems(data_dir: Path, problems) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from zerochurn.cli.common import (
     DataDirArgument,
+    exit_on,
     ground_truth,
     load_raw_or_exit,
     print_error,
@@ -25,6 +26,7 @@ def _train(
     settings: Settings, snapshots, source: Path, *, tune_trials: int, title: str, truth=None
 ):
     """Check the costs against the rows, then train, register and gate with progress."""
+    from zerochurn.model.champion import RegistryUnavailableError
     from zerochurn.training.train import check_costs, train_and_register
 
     try:
@@ -32,7 +34,7 @@ def _train(
     except ValueError as exc:
         print_error(str(exc))
         raise typer.Exit(1) from exc
-    with progress(title) as report:
+    with exit_on(RegistryUnavailableError), progress(title) as report:
         return train_and_register(
             snapshots,
             settings,
@@ -203,7 +205,14 @@ def _registry(settings: Settings):
 
 def models(ctx: typer.Context) -> None:
     """Every registered model version: metrics, aliases and when it was champion."""
-    registry = _registry(ctx.obj.settings())
+    from zerochurn.model.champion import RegistryUnavailableError
+
+    with exit_on(RegistryUnavailableError):
+        _models(ctx.obj.settings())
+
+
+def _models(settings: Settings) -> None:
+    registry = _registry(settings)
     table = Table(title=f"registered model {registry.name}")
     for column in ("version", "created", "aliases", "test AUC", "test ECE", "champion periods"):
         table.add_column(column)
@@ -228,12 +237,15 @@ def promote(
     """Make VERSION the champion by hand; the event is recorded in the registry."""
     from mlflow.exceptions import MlflowException
 
-    registry = _registry(ctx.obj.settings())
-    try:
-        event = registry.promote(version, reason=reason)
-    except MlflowException as exc:
-        console.print(f"[red]error:[/] no version {version} of {registry.name}")
-        raise typer.Exit(1) from exc
+    from zerochurn.model.champion import RegistryUnavailableError
+
+    with exit_on(RegistryUnavailableError):
+        registry = _registry(ctx.obj.settings())
+        try:
+            event = registry.promote(version, reason=reason)
+        except MlflowException as exc:
+            console.print(f"[red]error:[/] no version {version} of {registry.name}")
+            raise typer.Exit(1) from exc
     console.print(f"champion is now version {event.version} ({event.reason})")
 
 
@@ -242,10 +254,8 @@ def rollback(
     reason: Annotated[str, typer.Option(help="Why, for the record.")] = "manual rollback",
 ) -> None:
     """Give the champion role back to the version that held it before the current one."""
-    registry = _registry(ctx.obj.settings())
-    try:
-        event = registry.rollback(reason=reason)
-    except ValueError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+    from zerochurn.model.champion import RegistryUnavailableError
+
+    with exit_on(RegistryUnavailableError, ValueError):
+        event = _registry(ctx.obj.settings()).rollback(reason=reason)
     console.print(f"champion is back to version {event.version} ({event.reason})")

@@ -23,6 +23,11 @@ class ModelUnavailableError(RuntimeError):
     """No champion could be loaded from the configured source; the message says what to do."""
 
 
+class RegistryUnavailableError(ModelUnavailableError):
+    """The MLflow tracking server did not answer (refused or timed out, after the retries of
+    mlflow.request_retries); the message names its URI and what to do."""
+
+
 @dataclass(frozen=True)
 class ChampionVersion:
     """The registered version holding the champion alias, found but not loaded.

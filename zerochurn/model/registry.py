@@ -14,21 +14,30 @@ which the history, the champion periods of each version and the rollback target 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 import mlflow
 import mlflow.pyfunc
 import pandas as pd
+import requests
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
+from mlflow.environment_variables import (
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+    MLFLOW_HTTP_REQUEST_TIMEOUT,
+)
 from mlflow.exceptions import MlflowException
 
-from zerochurn.configs.settings import Settings
+from zerochurn.configs.secrets import redact_uri
+from zerochurn.configs.settings import MlflowConfig, Settings
 from zerochurn.model.champion import (
     CHALLENGER,
     CHAMPION,
@@ -36,6 +45,7 @@ from zerochurn.model.champion import (
     Champion,
     ChampionVersion,
     ModelUnavailableError,
+    RegistryUnavailableError,
 )
 
 EVENT_TAG_PREFIX = "zerochurn.event."
@@ -46,13 +56,79 @@ REFERENCE_FILE = "reference.parquet"
 
 Action = Literal["promote", "rollback"]
 
+REQUEST_ENVIRONMENT = {
+    MLFLOW_HTTP_REQUEST_TIMEOUT.name: "request_timeout_seconds",
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES.name: "request_retries",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "retry_backoff_seconds",
+}
+"""MLflow's variables, read on every HTTP request it makes, and the settings they come from."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def bound_requests(config: MlflowConfig) -> None:
+    """Bound every HTTP request MLflow makes in this process by `config`'s timeout and retries."""
+    for variable, setting in REQUEST_ENVIRONMENT.items():
+        os.environ[variable] = str(getattr(config, setting))
+
+
+def _network_failure(exc: BaseException) -> list[BaseException]:
+    """The chain of causes of `exc` when it comes from a connection error or a timeout, else []."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    network = any(isinstance(cause, requests.RequestException) for cause in chain)
+    return chain if network else []
+
+
+def _why(chain: list[BaseException]) -> str:
+    """In words, why a request failed: refused, no answer in time, or the innermost error."""
+    if any(isinstance(cause, ConnectionRefusedError) for cause in chain):
+        return "connection refused"
+    if any(isinstance(cause, TimeoutError | requests.Timeout) for cause in chain):
+        return f"no answer within {MLFLOW_HTTP_REQUEST_TIMEOUT.get()} s"
+    return (str(chain[-1]).strip().splitlines() or [type(chain[-1]).__name__])[0]
+
+
+@contextmanager
+def reaching(uri: str) -> Iterator[None]:
+    """Turn a failure to reach the tracking server at `uri` into RegistryUnavailableError."""
+    try:
+        yield
+    except (MlflowException, requests.RequestException) as exc:
+        chain = _network_failure(exc)
+        if not chain:
+            raise
+        raise RegistryUnavailableError(
+            f"MLflow at {redact_uri(uri)} is unreachable ({_why(chain)}, after "
+            f"{MLFLOW_HTTP_REQUEST_MAX_RETRIES.get()} retries): start the tracking server or "
+            "correct mlflow.tracking_uri (each request waits up to "
+            "mlflow.request_timeout_seconds)"
+        ) from exc
+
+
+def _reaching_registry(method: Callable[P, R]) -> Callable[P, R]:
+    """A ChampionRegistry method whose failures to reach the server name its URI."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        with reaching(args[0].client.tracking_uri):
+            return method(*args, **kwargs)
+
+    return call
+
 
 def connect(settings: Settings) -> MlflowClient:
     """Point MLflow's tracking and registry at the configured URI; a client on it.
 
-    Creates nothing: readers (serving) use it as it is.
+    Bounds MLflow's HTTP requests (`bound_requests`). Creates nothing: readers (serving)
+    use it as it is.
     """
     uri = settings.tracking_uri
+    bound_requests(settings.mlflow)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -82,9 +158,10 @@ def configure(settings: Settings) -> MlflowClient:
     if settings.tracking_uri.startswith(SQLITE_URI_PREFIX):
         (settings.workspace / "mlflow").mkdir(parents=True, exist_ok=True)
     client = connect(settings)
-    mlflow.set_experiment(
-        experiment_id=ensure_experiment(client, settings, settings.mlflow.experiment)
-    )
+    with reaching(settings.tracking_uri):
+        mlflow.set_experiment(
+            experiment_id=ensure_experiment(client, settings, settings.mlflow.experiment)
+        )
     return client
 
 
@@ -127,28 +204,36 @@ class ChampionRegistry:
         self.client = client
         self.name = name
 
+    @_reaching_registry
     def register(self, model_uri: str) -> ModelVersion:
         """Register `model_uri` as a new version and make it the challenger."""
         version = mlflow.register_model(model_uri, self.name)
         self.client.set_registered_model_alias(self.name, CHALLENGER, version.version)
         return version
 
+    @_reaching_registry
     def tag_version(self, version: str, key: str, value: str) -> None:
         """Record `value` under `key` on registered version `version` (the gate's decision)."""
         self.client.set_model_version_tag(self.name, str(version), key, value)
 
+    @_reaching_registry
     def version(self, alias: str) -> ModelVersion | None:
         """The version holding `alias`, or None."""
         try:
             return self.client.get_model_version_by_alias(self.name, alias)
-        except MlflowException:
+        except MlflowException as exc:
+            if _network_failure(exc):
+                raise
             return None
 
+    @_reaching_registry
     def events(self) -> list[ChampionEvent]:
         """Every change of champion, oldest first."""
         try:
             tags = self.client.get_registered_model(self.name).tags
-        except MlflowException:
+        except MlflowException as exc:
+            if _network_failure(exc):
+                raise
             return []
         keys = sorted(key for key in tags if key.startswith(EVENT_TAG_PREFIX))
         return [ChampionEvent(**json.loads(tags[key])) for key in keys]
@@ -160,6 +245,7 @@ class ChampionRegistry:
         self.client.set_registered_model_alias(self.name, CHAMPION, str(version))
         return event
 
+    @_reaching_registry
     def promote(self, version: str, reason: str) -> ChampionEvent:
         """Make `version` the champion and record why."""
         self.client.get_model_version(self.name, str(version))  # raises if unknown
@@ -175,6 +261,7 @@ class ChampionRegistry:
                 stack.pop()
         return stack
 
+    @_reaching_registry
     def rollback(self, reason: str) -> ChampionEvent:
         """Return the champion role to the version that held it before the current one."""
         stack = self.champion_stack()
@@ -182,6 +269,7 @@ class ChampionRegistry:
             raise ValueError(f"{self.name} has no earlier champion to roll back to")
         return self._record(stack[-2], "rollback", reason)
 
+    @_reaching_registry
     def summaries(self) -> list[VersionSummary]:
         """Every version, newest first, with its test metrics and champion periods."""
         periods: dict[str, list[tuple[str, str | None]]] = {}
@@ -231,14 +319,17 @@ def find_champion(settings: Settings) -> ChampionVersion:
         raise ModelUnavailableError(f"no MLflow database at {uri}: train a model (zerochurn train)")
     client = connect(settings)
     name = settings.mlflow.registered_model
-    try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException as exc:
-        raise ModelUnavailableError(
-            f"registered model {name!r} has no {CHAMPION!r} at {settings.tracking_uri}: "
-            "train one (zerochurn train) or promote a version (zerochurn promote N)"
-        ) from exc
-    run = client.get_run(version.run_id) if version.run_id else None
+    with reaching(uri):
+        try:
+            version = client.get_model_version_by_alias(name, CHAMPION)
+        except MlflowException as exc:
+            if _network_failure(exc):
+                raise
+            raise ModelUnavailableError(
+                f"registered model {name!r} has no {CHAMPION!r} at {redact_uri(uri)}: "
+                "train one (zerochurn train) or promote a version (zerochurn promote N)"
+            ) from exc
+        run = client.get_run(version.run_id) if version.run_id else None
     return ChampionVersion(
         name=name,
         version=str(version.version),
@@ -254,7 +345,8 @@ def load_champion(settings: Settings, found: ChampionVersion | None = None) -> C
     Raises ModelUnavailableError when there is none.
     """
     found = found or find_champion(settings)
-    pyfunc = mlflow.pyfunc.load_model(found.uri).unwrap_python_model()
+    with reaching(settings.tracking_uri):
+        pyfunc = mlflow.pyfunc.load_model(found.uri).unwrap_python_model()
     return Champion(registered=found, model=pyfunc.model, card=pyfunc.card)
 
 
@@ -262,7 +354,7 @@ def load_reference(settings: Settings, found: ChampionVersion) -> pd.DataFrame:
     """The reference rows training logged with the champion: a sample of its training rows,
     with their scores (features, churned, churn_probability, customer_id, as_of)."""
     client = connect(settings)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, reaching(settings.tracking_uri):
         path = client.download_artifacts(
             found.run_id, f"{REFERENCE_ARTIFACT}/{REFERENCE_FILE}", folder
         )
