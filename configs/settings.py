@@ -614,6 +614,38 @@ class CostConfig(_Frozen):
         return tuple(dict.fromkeys(value for value in values if isinstance(value, str)))
 
 
+class EngineConfig(_Frozen):
+    """Which engine builds features and batch scores: pandas on this machine, or Apache Spark.
+
+    Both run the same feature and scoring functions and give the same numbers; Spark runs
+    them on partitions of customers (docs/spark.md) and needs the `spark` extra.
+    """
+
+    name: Literal["pandas", "spark"] = Field(
+        "pandas", description="pandas: one process holds every table; spark: Apache Spark."
+    )
+    spark_master: str = Field(
+        "local[*]",
+        min_length=1,
+        description="Master URL of the Spark session the CLI starts: local[N] (N cores of this "
+        "machine), spark://host:7077, yarn, k8s://...",
+    )
+    spark_driver_memory: str = Field(
+        "2g", pattern=r"^\d+[kmgt]$", description="Heap of the Spark driver JVM, e.g. 2g."
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Any further Spark settings, e.g. {spark.executor.memory: 8g}; they win "
+        "over zerochurn's own.",
+    )
+    customers_per_partition: int = Field(
+        100_000,
+        gt=0,
+        description="Customers per Spark partition: each partition is one pandas call, so this "
+        "bounds a Python worker's memory (about 1 GB per 100,000 customers of 24 months).",
+    )
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -632,6 +664,7 @@ class Settings(_Frozen):
     run: RunConfig = RunConfig()
     reports: ReportsConfig = ReportsConfig()
     costs: CostConfig = CostConfig()
+    engine: EngineConfig = EngineConfig()
 
     @property
     def data_dir(self) -> Path:

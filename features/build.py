@@ -70,13 +70,15 @@ def _keys(population: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def _features(
     raw: RawData,
-    history: pd.DataFrame,
     population: pd.DataFrame,
     as_of: pd.Timestamp,
     config: FeatureConfig,
+    retention: pd.Series,
 ) -> pd.DataFrame:
-    """Keys and every feature group the raw data supports, in catalog order."""
-    retention = segment_monthly_retention(history, as_of=as_of)
+    """Keys and every feature group the raw data supports, in catalog order.
+
+    retention: segment_monthly_retention at as_of, of all customers.
+    """
     groups = [
         profile_features(population),
         value_features(
@@ -97,7 +99,12 @@ def _features(
 
 
 def build_features(
-    raw: RawData, as_of: pd.Timestamp | str, config: FeatureConfig, churn: ChurnConfig
+    raw: RawData,
+    as_of: pd.Timestamp | str,
+    config: FeatureConfig,
+    churn: ChurnConfig,
+    *,
+    retention: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Feature table at `as_of`: one row per customer active then, from data before it.
 
@@ -105,10 +112,17 @@ def build_features(
     inactivity definition also no lapse of inactivity_days). Columns: customer_id, as_of,
     then the features of features/catalog.py in catalog order; the satisfaction and
     complaint groups only when raw has surveys / complaints. Rows follow raw.customers.
+
+    retention: the segment retention of all customers at as_of, for raw data holding only
+    some of them (Spark's partitions); by default it is computed from raw
+    (retention.segment_monthly_retention). It is the only feature that depends on other
+    customers' rows.
     """
     as_of = _timestamp(as_of)
     history = customer_history(raw.customers, raw.transactions, as_of=as_of, churn=churn)
-    return _features(raw, history, active_population(history), as_of, config)
+    if retention is None:
+        retention = segment_monthly_retention(history, as_of=as_of)
+    return _features(raw, active_population(history), as_of, config, retention)
 
 
 def build_labels(raw: RawData, as_of: pd.Timestamp | str, churn: ChurnConfig) -> pd.DataFrame:
@@ -152,7 +166,8 @@ def build_training_frame(
         labels = churn_labels(
             population, raw.customers, raw.transactions, as_of=as_of, churn=churn, data_end=raw.end
         )
-        features = _features(raw, history, population, as_of, config)
+        retention = segment_monthly_retention(history, as_of=as_of)
+        features = _features(raw, population, as_of, config, retention)
         frames.append(features.assign(**{LABEL_COLUMN: labels}))
         if progress is not None:
             progress(f"{as_of:%Y-%m-%d} ({number} of {len(dates)})")

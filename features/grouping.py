@@ -53,7 +53,8 @@ def group_count(positions: np.ndarray, size: int) -> np.ndarray:
 
 def group_sum(positions: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Sum of `values` per position 0..size-1 (float64, 0 where there are no rows)."""
-    return np.bincount(positions, weights=values, minlength=size)
+    # bincount gives int64 for an empty result even with weights: float64 whatever the size
+    return np.bincount(positions, weights=values, minlength=size).astype(np.float64, copy=False)
 
 
 def mean_of(total: np.ndarray, count: np.ndarray) -> np.ndarray:

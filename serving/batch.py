@@ -9,6 +9,7 @@ snapshot store the service reads (only with the latest date).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,12 @@ from zerochurn.contract.dataset import RawData
 from zerochurn.features.build import build_features
 from zerochurn.io import write_table
 from zerochurn.serving.model import ScoringModel
-from zerochurn.serving.scoring import PROFILE_COLUMNS, SEGMENT_COLUMNS, segment_churn_index
+from zerochurn.serving.scoring import (
+    PROFILE_COLUMNS,
+    SEGMENT_COLUMNS,
+    segment_index,
+    segment_sums,
+)
 from zerochurn.serving.scoring_path import score_and_log
 from zerochurn.serving.store import (
     SNAPSHOT_FILE,
@@ -92,10 +98,17 @@ def segment_table(scores: pd.DataFrame, reference_churn_rate: float) -> pd.DataF
 
     Without profile columns (customers derived from a transaction log) the table is empty.
     """
+    sums = {column: segment_sums(scores, column) for column in PROFILE_COLUMNS if column in scores}
+    return segment_table_of_sums(sums, reference_churn_rate)
+
+
+def segment_table_of_sums(
+    sums: Mapping[str, pd.DataFrame], reference_churn_rate: float
+) -> pd.DataFrame:
+    """`segment_table` from the segment sums (scoring.segment_sums) of each profile column."""
     tables = [
-        segment_churn_index(scores, column, reference_churn_rate).assign(by=column)
-        for column in PROFILE_COLUMNS
-        if column in scores
+        segment_index(table, reference_churn_rate).assign(by=column)
+        for column, table in sums.items()
     ]
     if not tables:
         return pd.DataFrame(columns=[*SEGMENT_COLUMNS, "by"])
@@ -144,28 +157,36 @@ def score_table_batch(
     return BatchResult(as_of, scored_at, rows, scores, segments)
 
 
+def holds_later_snapshot(settings: Settings, date: str) -> bool:
+    """Whether the snapshot store holds scores of a later as-of date than `date` (ISO day)."""
+    try:
+        return snapshot_store(settings).info().as_of > date
+    except SnapshotMissingError:
+        return False
+
+
+def snapshot_info(model: ScoringModel, date: str, scored_at: str, customers: int) -> SnapshotInfo:
+    """What a snapshot of `customers` scores at as-of `date` by `model` says about itself."""
+    return SnapshotInfo(
+        as_of=date,
+        model_version=model.version,
+        scored_at=scored_at,
+        reference_churn_rate=model.card.reference_churn_rate,
+        customers=customers,
+    )
+
+
 def write_batch(result: BatchResult, model: ScoringModel, settings: Settings) -> BatchOutputs:
     """Write scores_<date>.parquet and .csv; refresh the snapshot store unless it is later."""
     folder = scores_dir(settings)
     date = result.as_of.strftime(DATE_FORMAT)
     parquet = write_table(result.scores, folder / f"scores_{date}.parquet")
     csv = write_table(result.scores, folder / f"scores_{date}.csv")
-    store = snapshot_store(settings)
-    try:
-        keep = store.info().as_of > date
-    except SnapshotMissingError:
-        keep = False
-    if keep:
+    if holds_later_snapshot(settings, date):
         return BatchOutputs(parquet, csv, None)
-    info = SnapshotInfo(
-        as_of=date,
-        model_version=model.version,
-        scored_at=result.scored_at,
-        reference_churn_rate=model.card.reference_churn_rate,
-        customers=len(result.scores),
-    )
+    info = snapshot_info(model, date, result.scored_at, len(result.scores))
     snapshot = write_snapshot(
-        store.path,
+        snapshot_store(settings).path,
         features=result.features,
         scores=result.scores,
         segments=result.segments,

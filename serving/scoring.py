@@ -207,37 +207,60 @@ def score_features(
     return pd.DataFrame(columns)
 
 
-def segment_churn_index(scores: pd.DataFrame, by: str, reference_churn_rate: float) -> pd.DataFrame:
-    """Churn index of each group of customers, plain and weighted by customer value.
+SEGMENT_SUMS = ("customers", "probability", "weight", "weighted", "customer_value", "value_at_risk")
+"""Columns of `segment_sums`: per group, sums that add up over disjoint sets of customers."""
+
+
+def segment_sums(scores: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per group of `by`, the sums behind its churn index; indexed by group, sorted.
 
     scores: customer_id, `by`, churn_probability, customer_value, value_at_risk (a score
-    table). Per group, sorted by group: customers, mean_churn_probability, churn_index
-    (of that mean), value_weighted_churn_index (of the mean weighted by customer value;
-    customers with negative or unknown value weigh 0; <NA> when no value at all),
-    customer_value and value_at_risk (sums, money).
+    table). customers: rows; probability: sum of churn_probability; weight: sum of
+    customer value as a weight (negative or unknown value weighs 0); weighted: sum of
+    weight x churn_probability; customer_value, value_at_risk: sums (money). Tables of
+    parts of the customers add up to the table of all (Spark's batches do).
     """
     weight = scores["customer_value"].clip(lower=0).fillna(0)
     grouped = scores.assign(_weight=weight, _weighted=weight * scores["churn_probability"]).groupby(
         by, sort=True
     )
-    table = grouped.agg(
+    return grouped.agg(
         customers=("customer_id", "size"),
-        mean_churn_probability=("churn_probability", "mean"),
-        _weight=("_weight", "sum"),
-        _weighted=("_weighted", "sum"),
+        probability=("churn_probability", "sum"),
+        weight=("_weight", "sum"),
+        weighted=("_weighted", "sum"),
         customer_value=("customer_value", "sum"),
         value_at_risk=("value_at_risk", "sum"),
-    )
-    has_value = (table["_weight"] > 0).to_numpy()
-    weighted_probability = table["_weighted"].to_numpy() / np.where(has_value, table["_weight"], 1)
+    ).rename_axis("group")
+
+
+def segment_index(sums: pd.DataFrame, reference_churn_rate: float) -> pd.DataFrame:
+    """The segment churn index table (SEGMENT_COLUMNS) of `segment_sums`' table.
+
+    Per group, sorted by group: customers, mean_churn_probability, churn_index (of that
+    mean), value_weighted_churn_index (of the mean weighted by customer value; <NA> when
+    no customer has a positive value), customer_value and value_at_risk (sums, money).
+    """
+    has_value = (sums["weight"] > 0).to_numpy()
+    weighted_probability = sums["weighted"].to_numpy() / np.where(has_value, sums["weight"], 1)
     weighted_index = pd.array(churn_index(weighted_probability, reference_churn_rate), "Int64")
     weighted_index[~has_value] = pd.NA
+    mean = sums["probability"] / sums["customers"]
     return (
-        table.assign(
-            churn_index=churn_index(table["mean_churn_probability"], reference_churn_rate),
+        sums.assign(
+            mean_churn_probability=mean,
+            churn_index=churn_index(mean, reference_churn_rate),
             value_weighted_churn_index=weighted_index,
         )
-        .rename_axis("group")
+        .sort_index()
         .reset_index()
         .loc[:, list(SEGMENT_COLUMNS)]
     )
+
+
+def segment_churn_index(scores: pd.DataFrame, by: str, reference_churn_rate: float) -> pd.DataFrame:
+    """Churn index of each group of customers, plain and weighted by customer value.
+
+    scores: a score table (see `segment_sums`). Returns `segment_index`'s table.
+    """
+    return segment_index(segment_sums(scores, by), reference_churn_rate)

@@ -111,7 +111,7 @@ def _sql_values(series: pd.Series) -> list[Any]:
     return values.tolist()
 
 
-def _write_table(
+def _create_table(
     connection: sqlite3.Connection, name: str, frame: pd.DataFrame, key: str | None = None
 ) -> None:
     columns = [
@@ -119,10 +119,68 @@ def _write_table(
         for c in frame.columns
     ]
     connection.execute(f"CREATE TABLE {_quoted(name)} ({', '.join(columns)})")
+
+
+def _insert(connection: sqlite3.Connection, name: str, frame: pd.DataFrame) -> None:
     insert = f"INSERT INTO {_quoted(name)} VALUES ({', '.join('?' * len(frame.columns))})"
     for start in range(0, len(frame), INSERT_ROWS):
         chunk = frame.iloc[start : start + INSERT_ROWS]
         connection.executemany(insert, zip(*(_sql_values(chunk[c]) for c in chunk), strict=True))
+
+
+class SnapshotWriter:
+    """A new snapshot store written batch by batch, then renamed over `path` in one step.
+
+    Use as a context manager: `add` feature and score rows of some customers as often as
+    needed (the tables are created from the first batch's columns), then `finish` with
+    the segment table and the info. Leaving the block without `finish`, or by an
+    exception, leaves `path` as it was.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._created = False
+        self._finished = False
+
+    def __enter__(self) -> SnapshotWriter:
+        self._atomic = atomic_path(self.path)
+        self._tmp = self._atomic.__enter__()
+        self._connection = sqlite3.connect(self._tmp)
+        self._connection.execute("PRAGMA journal_mode = OFF")  # a fresh file, renamed when done
+        self._connection.execute("PRAGMA synchronous = OFF")
+        return self
+
+    def add(self, features: pd.DataFrame, scores: pd.DataFrame) -> None:
+        """Insert the feature and score rows of some customers (one row per customer_id)."""
+        if not self._created:
+            _create_table(self._connection, "features", features, key="customer_id")
+            _create_table(self._connection, "scores", scores, key="customer_id")
+            self._created = True
+        _insert(self._connection, "features", features)
+        _insert(self._connection, "scores", scores)
+
+    def finish(self, segments: pd.DataFrame, info: SnapshotInfo) -> None:
+        """Write the segment table, indexes and info; the store is complete on leaving."""
+        connection = self._connection
+        _create_table(connection, "segments", segments)
+        _insert(connection, "segments", segments)
+        for column in ("value_at_risk", "churn_probability"):
+            connection.execute(f"CREATE INDEX scores_{column} ON scores ({_quoted(column)} DESC)")
+        connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        connection.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [(key, json.dumps(value)) for key, value in vars(info).items()],
+        )
+        connection.commit()
+        self._finished = True
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self._connection.close()
+        if exc_type is None and not self._finished:
+            exc = RuntimeError(f"{self.path}: the snapshot was left without finish()")
+            self._atomic.__exit__(RuntimeError, exc, None)  # drops the temporary file
+            raise exc
+        self._atomic.__exit__(exc_type, exc, traceback)
 
 
 def write_snapshot(
@@ -138,26 +196,9 @@ def write_snapshot(
     features and scores have one row per customer (customer_id unique); segments is
     the segment churn index table with a `by` column.
     """
-    with atomic_path(path) as tmp:
-        connection = sqlite3.connect(tmp)
-        try:
-            connection.execute("PRAGMA journal_mode = OFF")  # a fresh file, renamed when done
-            connection.execute("PRAGMA synchronous = OFF")
-            _write_table(connection, "features", features, key="customer_id")
-            _write_table(connection, "scores", scores, key="customer_id")
-            _write_table(connection, "segments", segments)
-            for column in ("value_at_risk", "churn_probability"):
-                connection.execute(
-                    f"CREATE INDEX scores_{column} ON scores ({_quoted(column)} DESC)"
-                )
-            connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-            connection.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [(key, json.dumps(value)) for key, value in vars(info).items()],
-            )
-            connection.commit()
-        finally:
-            connection.close()
+    with SnapshotWriter(path) as writer:
+        writer.add(features, scores)
+        writer.finish(segments, info)
     return path
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from zerochurn.configs import load_settings
-from zerochurn.configs.settings import GenerateConfig
+from zerochurn.configs.settings import GenerateConfig, Settings
+from zerochurn.contract.dataset import RawData
 from zerochurn.contract.validate import load_raw
 from zerochurn.model.registry import ChampionRegistry, configure
 from zerochurn.serving.batch import score_batch
@@ -33,8 +34,8 @@ VOLATILE = ("model_version", "scored_at")
 """Columns that name the run rather than the score."""
 
 
-def fixed_world_scores(workspace: Path) -> pd.DataFrame:
-    """Batch scores of the fixed world at the end of its data, without VOLATILE columns."""
+def fixed_world(workspace: Path, fmt: str = "parquet") -> tuple[Settings, RawData]:
+    """The fixed world's data in workspace/data (as `fmt` files) with a champion trained on it."""
     settings = load_settings(
         overrides={
             "workspace": str(workspace),
@@ -46,12 +47,18 @@ def fixed_world_scores(workspace: Path) -> pd.DataFrame:
     world = generate_world(
         GenerateConfig(customers=800, months=13, seed=21), horizon_days=settings.churn.horizon_days
     )
-    data_dir = write_world(world, settings.data_dir)
+    data_dir = write_world(world, settings.data_dir, fmt=fmt)
     raw = load_raw(data_dir)
     outcome = train_and_register(build_snapshots(raw, settings), settings, data_dir=data_dir)
     if outcome.champion is None:
         registry = ChampionRegistry(configure(settings), settings.mlflow.registered_model)
         registry.promote(outcome.version, reason="fixed world")
+    return settings, raw
+
+
+def fixed_world_scores(workspace: Path) -> pd.DataFrame:
+    """Batch scores of the fixed world at the end of its data, without VOLATILE columns."""
+    settings, raw = fixed_world(workspace)
     result = score_batch(raw, raw.end, load_from_mlflow(settings), settings, scored_at=SCORED_AT)
     return result.scores.drop(columns=list(VOLATILE))
 

@@ -21,6 +21,7 @@ PACKAGES = {
     "zerochurn.serving": REPO / "serving",
     "zerochurn.monitoring": REPO / "monitoring",
     "zerochurn.configs": REPO / "configs",
+    "zerochurn.spark": REPO / "zerochurn" / "spark",
 }
 STAGES = ("zerochurn.training", "zerochurn.serving", "zerochurn.monitoring")
 NEVER = {
@@ -31,9 +32,11 @@ NEVER = {
     "zerochurn.training": ("zerochurn.serving", "zerochurn.monitoring"),
     "zerochurn.serving": ("zerochurn.training", "zerochurn.monitoring"),
     "zerochurn.monitoring": ("zerochurn.training",),
+    "zerochurn.spark": ("zerochurn.training", "zerochurn.monitoring"),
 }
 """Packages a package must not import: configs, contract -> features -> model -> training,
-serving; monitoring -> model, serving. No package but the CLI imports the CLI."""
+serving; monitoring -> model, serving; spark -> features, model, serving. No package but the
+CLI imports the CLI."""
 
 
 def imported_modules(folder: Path) -> dict[str, set[str]]:
@@ -72,6 +75,12 @@ def test_imports_go_one_way(package):
 @pytest.mark.parametrize("package", sorted(set(PACKAGES) - {"zerochurn.cli"}))
 def test_only_the_cli_imports_typer_or_the_cli(package):
     assert offenders(package, ("typer", "zerochurn.cli")) == []
+
+
+@pytest.mark.parametrize("package", sorted(set(PACKAGES) - {"zerochurn.spark"}))
+def test_only_the_spark_package_imports_pyspark(package):
+    """pyspark is an optional extra: nothing else may need it installed."""
+    assert offenders(package, ("pyspark",)) == []
 
 
 def imported_by(statement: str) -> set[str]:

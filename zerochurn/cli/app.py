@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from zerochurn.cli.common import Options
-from zerochurn.cli.data import features, generate, show_config, validate
+from zerochurn.cli.data import features, generate, sample, show_config, validate
 from zerochurn.cli.monitoring import monitor, retrain
 from zerochurn.cli.reports import report_app
 from zerochurn.cli.run import run
@@ -69,6 +69,7 @@ def main(
 app.command()(generate)
 app.command()(validate)
 app.command()(features)
+app.command()(sample)
 app.command()(train)
 app.command()(models)
 app.command()(promote)

@@ -20,6 +20,19 @@ AsOfOption = Annotated[
 DataDirArgument = Annotated[
     Path | None, typer.Argument(help="Folder of raw tables [default: <workspace>/data].")
 ]
+DataLocationArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="Folder of raw tables; with --engine spark also any Hadoop URI "
+        "(hdfs://, s3a://, ...) [default: <workspace>/data]."
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        help="pandas (this process) or spark (Apache Spark on engine.spark_master) [engine.name]."
+    ),
+]
 
 
 class Options:

@@ -11,6 +11,8 @@ import yaml
 from zerochurn.cli.common import (
     AsOfOption,
     DataDirArgument,
+    DataLocationArgument,
+    EngineOption,
     load_raw_or_exit,
     print_problems,
 )
@@ -31,6 +33,14 @@ def generate(
     ] = None,
     drift_from: Annotated[str | None, typer.Option(help="First drifted month, YYYY-MM.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    chunks: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Generate in this many chunks of customers, one in memory at a time, each "
+            "table a folder of Parquet part files (worlds larger than memory).",
+        ),
+    ] = 1,
     hidden_state: Annotated[
         bool | None,
         typer.Option(
@@ -53,9 +63,25 @@ def generate(
     )
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter(f"expected parquet or csv, got {fmt!r}", param_hint="--format")
+    if chunks > 1 and fmt != "parquet":
+        raise typer.BadParameter("chunks are written as Parquet part files", param_hint="--chunks")
     from zerochurn.synthetic import generate_world, write_world
 
     target = data_dir_of(settings, out)
+    if chunks > 1:
+        from zerochurn.synthetic.chunks import write_world_in_chunks
+
+        title = f"generating {settings.generate.customers:,} customers in {chunks} chunks"
+        with progress(title) as report:
+            written = write_world_in_chunks(
+                settings.generate,
+                chunks,
+                target,
+                horizon_days=settings.churn.horizon_days,
+                progress=report,
+            )
+        console.print(f"wrote {target}: " + ", ".join(f"{k} {v:,}" for k, v in written.items()))
+        return
     with progress(f"generating {settings.generate.customers:,} customers") as report:
         world = generate_world(
             settings.generate, horizon_days=settings.churn.horizon_days, progress=report
@@ -87,28 +113,60 @@ def validate(
 
 def features(
     ctx: typer.Context,
-    data_dir: DataDirArgument = None,
+    data_dir: DataLocationArgument = None,
     as_of: AsOfOption = None,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="Parquet or CSV file [default: <workspace>/features/features_T.parquet]."
+            help="Parquet or CSV file [default: <workspace>/features/features_T.parquet]; "
+            "Spark writes a folder of part files there."
         ),
     ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Build the point-in-time feature table of every customer active at T (data before T)."""
     import pandas as pd
 
+    settings = ctx.obj.settings(**{"engine.name": engine})
+    when = pd.Timestamp(as_of) if as_of is not None else None
+    location = data_dir if data_dir is not None else str(settings.data_dir)
+    if settings.engine.name == "spark":
+        from zerochurn.cli import spark
+
+        spark.features(settings, location, when, out)
+        return
     from zerochurn.features.build import build_features
     from zerochurn.io import write_table
 
-    settings = ctx.obj.settings()
-    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
-    when = pd.Timestamp(as_of) if as_of is not None else raw.end
+    raw = load_raw_or_exit(Path(location))
+    when = when if when is not None else raw.end
     table = build_features(raw, when, settings.features, settings.churn)
-    target = out or settings.workspace / "features" / f"features_{when:%Y-%m-%d}.parquet"
+    target = (
+        Path(out) if out else settings.workspace / "features" / f"features_{when:%Y-%m-%d}.parquet"
+    )
     write_table(table, target)
     console.print(f"wrote {target}: {len(table):,} customers x {table.shape[1]} columns")
+
+
+def sample(
+    ctx: typer.Context,
+    out: Annotated[str, typer.Option(help="Folder (or Hadoop URI) to write the sample to.")],
+    customers: Annotated[int, typer.Option(min=1, help="Customers to draw (about).")],
+    data_dir: DataLocationArgument = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the draw: the same seed, the same customers.")
+    ] = 0,
+) -> None:
+    """Draw customers with Spark, every row of each, into a data folder for train and monitor.
+
+    Features and scores of a large base run on Spark (--engine spark); training and
+    monitoring run on one machine, on such a sample (docs/spark.md says how many).
+    """
+    from zerochurn.cli import spark
+
+    settings = ctx.obj.settings()
+    location = data_dir if data_dir is not None else str(settings.data_dir)
+    spark.sample(settings, location, customers, out, seed)
 
 
 def show_config(ctx: typer.Context) -> None:

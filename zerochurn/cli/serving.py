@@ -13,12 +13,12 @@ from rich.table import Table
 
 from zerochurn.cli.common import (
     AsOfOption,
-    DataDirArgument,
+    DataLocationArgument,
+    EngineOption,
     load_raw_or_exit,
     print_error,
     print_problems,
 )
-from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console, progress
 from zerochurn.serving.launch import BENTOML_HOME_ENV, bentoml_environment, serve_command
@@ -99,7 +99,7 @@ def score_table(settings: Settings, path: Path, out: Path | None) -> None:
 
 def score(
     ctx: typer.Context,
-    data_dir: DataDirArgument = None,
+    data_dir: DataLocationArgument = None,
     as_of: AsOfOption = None,
     table: Annotated[
         Path | None,
@@ -111,6 +111,7 @@ def score(
         Path | None,
         typer.Option(help="Also write the scores of --table to this CSV or Parquet file."),
     ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Score every customer active at T with the champion; write scores and the snapshot.
 
@@ -121,11 +122,20 @@ def score(
     from zerochurn.serving.batch import now_utc, score_batch, write_batch
     from zerochurn.serving.table import ModelKindError, require_kind
 
-    settings = ctx.obj.settings()
+    settings = ctx.obj.settings(**{"engine.name": engine})
     if table is not None:
         if data_dir is not None or as_of is not None:
             raise typer.BadParameter("--table takes no DATA_DIR or --as-of", param_hint="--table")
         score_table(settings, table, out)
+        return
+    location = data_dir if data_dir is not None else str(settings.data_dir)
+    if settings.engine.name == "spark":
+        from zerochurn.cli import spark
+
+        when = pd.Timestamp(as_of) if as_of is not None else None
+        outputs, when, model = spark.score(settings, location, when)
+        _print_tiers(outputs.summary, f"{outputs.customers:,} customers at {when:%Y-%m-%d}")
+        _print_outputs(outputs, outputs.dataset)
         return
     model = _champion_or_exit(settings)
     try:
@@ -133,7 +143,7 @@ def score(
     except ModelKindError as exc:
         print_error(str(exc))
         raise typer.Exit(1) from exc
-    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
+    raw = load_raw_or_exit(Path(location))
     when = pd.Timestamp(as_of) if as_of is not None else raw.end
     with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)

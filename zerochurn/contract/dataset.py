@@ -7,6 +7,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 
+def data_end(last_transaction: pd.Timestamp) -> pd.Timestamp:
+    """First day after data whose latest transaction is at `last_transaction`."""
+    return last_transaction.normalize() + pd.Timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class RawData:
     """The raw tables of one dataset, validated and normalised.
@@ -42,7 +47,7 @@ class RawData:
 
         Labels need their whole horizon before this day.
         """
-        return self.transactions["date"].max().normalize() + pd.Timedelta(days=1)
+        return data_end(self.transactions["date"].max())
 
     def cut(self, as_of: pd.Timestamp) -> RawData:
         """What was known strictly before `as_of`: later rows dropped, later outcomes blanked.

@@ -34,7 +34,7 @@ from pandas.api.types import (
 )
 
 from zerochurn.contract.dataset import RawData
-from zerochurn.contract.derive import derive_customers
+from zerochurn.contract.derive import derive_customers as derive_customers_table
 from zerochurn.contract.schema import (
     GRADE_SCORES,
     SURVEY_ITEMS,
@@ -68,6 +68,9 @@ _DATE_ORDER = {
     ),
 }
 """Per table, (later, earlier) date columns of the same row: later may not be before earlier."""
+
+REQUIRED_TABLES = {"customers", "transactions"}
+"""Tables RawData cannot do without (customers may be derived from transactions)."""
 
 _EVENT_DATES = {"transactions": "date", "surveys": "date", "complaints": "opened_at"}
 """Tables whose rows belong to a customer, with the date that may not precede signup_date."""
@@ -114,10 +117,15 @@ class DataValidationError(ValueError):
 
 @dataclass(frozen=True)
 class _Source:
-    """Where a table's problems are: its name and file name."""
+    """Where a table's problems are: its name, file name, and what its rows are called.
+
+    row_names: None when problems name 1-based file rows; else each row's customer_id, and
+    problems name customers instead (a Spark partition holds no file row numbers).
+    """
 
     table: str
     file: str
+    row_names: np.ndarray | None = None
 
     def problem(self, column: str | None, message: str) -> Problem:
         """A problem with the whole table or a whole column."""
@@ -135,6 +143,10 @@ class _Source:
             return []
         if isinstance(found, pd.Series):
             found = _show_values(found.iloc[positions])
+        if self.row_names is not None:
+            where = _show_customers(self.row_names[positions], positions.size)
+            message = f"{found} in {where}: expected {expected}"
+            return [Problem(self.table, column, message, (), int(positions.size), self.file)]
         rows = tuple(int(position) + 1 for position in positions[:MAX_ROWS_SHOWN])
         message = f"{found} in {_show_rows(rows, positions.size)}: expected {expected}"
         return [Problem(self.table, column, message, rows, int(positions.size), self.file)]
@@ -162,6 +174,14 @@ def _show_rows(rows: tuple[int, ...], count: int) -> str:
         return f"row {rows[0]}"
     more = ", ..." if count > len(rows) else ""
     return f"rows {', '.join(map(str, rows))}{more} ({count:,} rows)"
+
+
+def _show_customers(names: np.ndarray, count: int) -> str:
+    """`1 row of customer_id 'C1'`, or `3 rows of customer_id 'C1', 'C2' and others`."""
+    distinct = pd.unique(pd.Series(names, dtype=object).fillna("(none)"))
+    shown = ", ".join(repr(str(name)) for name in distinct[:MAX_ROWS_SHOWN])
+    more = " and others" if len(distinct) > MAX_ROWS_SHOWN else ""
+    return f"{count:,} row{'s' if count > 1 else ''} of customer_id {shown}{more}"
 
 
 # --- column conversion: each converter returns the normalised column and its checks ---
@@ -343,6 +363,16 @@ def _normalise_column(
     return converted, problems
 
 
+def normalised_column(table: str, column: str, values: pd.Series) -> pd.Series:
+    """One raw column converted as loading converts it (bad values become missing).
+
+    For a single column of a large table, e.g. the transaction dates whose maximum is the
+    end of the data; problems are left to the full check.
+    """
+    spec = TABLES[table].column(column)
+    return _normalise_column(values, spec, column, _Source(table, ""))[0]
+
+
 # --- reading files ---
 
 
@@ -428,7 +458,8 @@ def _read_csv(path: Path, columns: list[str], hints: dict[str, pa.DataType]) -> 
 
 
 def _parquet_columns(path: Path) -> list[str]:
-    return pq.read_schema(path).names
+    """Column names of a Parquet file, or of a folder of part files (as Spark writes)."""
+    return pq.ParquetDataset(path).schema.names
 
 
 def _read_parquet(path: Path, columns: list[str], hints: dict[str, pa.DataType]) -> pd.DataFrame:
@@ -438,31 +469,45 @@ def _read_parquet(path: Path, columns: list[str], hints: dict[str, pa.DataType])
 
 
 _READERS = {
-    ".parquet": (_parquet_columns, _read_parquet, "a Parquet file"),
+    ".parquet": (_parquet_columns, _read_parquet, "a Parquet file or a folder of Parquet files"),
     ".csv": (_csv_columns, _read_csv, "a UTF-8 comma-separated file with a header row"),
 }
 
 
-def _find_table(data_dir: Path, spec: TableSpec) -> tuple[Path | None, list[Problem]]:
-    """The table's file, or None with a problem when it is missing (if required) or ambiguous."""
-    candidates = [data_dir / f"{spec.name}{suffix}" for suffix in TABLE_SUFFIXES]
-    present = [path for path in candidates if path.exists()]
-    names = [path.name for path in candidates]
+def find_table_file(
+    folder: str, spec: TableSpec, exists: Callable[[str], bool]
+) -> tuple[str | None, list[Problem]]:
+    """The table's file in `folder` (<name>.parquet or <name>.csv), or None with a problem
+    when it is missing (if required) or ambiguous.
+
+    folder: a local path or, for Spark, any Hadoop-compatible URI; exists: whether a path
+    (file, or folder of part files) exists there.
+    """
+    candidates = [f"{folder.rstrip('/')}/{spec.name}{suffix}" for suffix in TABLE_SUFFIXES]
+    present = [path for path in candidates if exists(path)]
+    names = [path.rsplit("/", 1)[-1] for path in candidates]
     if len(present) > 1:
         message = f"found {' and '.join(names)}: expected exactly one file per table"
         return None, [Problem(spec.name, None, message)]
     if not present:
         if not spec.required:
             return None, []
-        message = f"no file: expected {' or '.join(names)} in {data_dir}"
+        message = f"no file: expected {' or '.join(names)} in {folder}"
         return None, [Problem(spec.name, None, message)]
     return present[0], []
 
 
-def _file_columns(
-    spec: TableSpec, header: list[str], source: _Source
+def _find_table(data_dir: Path, spec: TableSpec) -> tuple[Path | None, list[Problem]]:
+    """The table's file in a local folder (`find_table_file`)."""
+    found, problems = find_table_file(str(data_dir), spec, lambda path: Path(path).exists())
+    return (None if found is None else Path(found)), problems
+
+
+def file_columns(
+    spec: TableSpec, header: list[str], file: str
 ) -> tuple[dict[str, str], list[Problem]]:
     """Each spec column found in the header -> its name in the file, and the missing ones."""
+    source = _Source(spec.name, file)
     found: dict[str, str] = {}
     problems: list[Problem] = []
     for column in spec.columns:
@@ -482,17 +527,32 @@ def _file_columns(
     return found, problems
 
 
-def _load_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """The table read and normalised (RawData column names and types) with its problems.
+@dataclass(frozen=True)
+class ReadTable:
+    """A raw table as read, before normalisation: the contract's columns found in it.
 
-    None instead of a frame when the file cannot be read or has no rows. Columns the
+    frame: those columns, named as in the file (normalising consumes them); columns:
+    contract name -> file name of each; file: the file's name, for problems; row_names: None, or each row's customer_id
+    so that problems name customers rather than file rows (see `_Source`).
+    """
+
+    frame: pd.DataFrame
+    columns: dict[str, str]
+    file: str
+    row_names: np.ndarray | None = None
+
+
+def _load_table(path: Path, spec: TableSpec) -> tuple[ReadTable | None, list[Problem]]:
+    """The table's contract columns as read, with the problems of finding them.
+
+    None instead of a table when the file cannot be read or has no rows. Columns the
     contract does not know are left out; optional columns the file lacks are absent.
     """
     source = _Source(spec.name, path.name)
     read_columns, read, expected = _READERS[path.suffix]
     try:
         header = read_columns(path)
-        found, problems = _file_columns(spec, header, source)
+        found, problems = file_columns(spec, header, path.name)
         if not found:
             return None, problems
         hints = {
@@ -507,10 +567,22 @@ def _load_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[
     if len(raw) == 0:
         remedy = "" if spec.required else ", or no file at all"
         return None, problems + [source.problem(None, f"no rows: expected data rows{remedy}")]
+    return ReadTable(raw, found, path.name), problems
+
+
+def _normalise_table(table: ReadTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table with RawData's column names and types, and its value and table problems.
+
+    Consumes table.frame: each column is popped from it once converted, so a large table
+    is never held twice.
+    """
+    source = _Source(spec.name, table.file, table.row_names)
+    raw = table.frame
+    problems: list[Problem] = []
     columns = {}
     for column in spec.columns:
-        if column.name in found:
-            file_column = found[column.name]
+        if column.name in table.columns:
+            file_column = table.columns[column.name]
             # Popped: each read column is freed once converted.
             converted, column_problems = _normalise_column(
                 raw.pop(file_column), column, file_column, source
@@ -619,30 +691,56 @@ def validate_dir(data_dir: Path) -> tuple[RawData | None, list[Problem]]:
         message = f"{state}: expected a folder of .parquet or .csv tables ({tables})"
         return None, [Problem(None, None, message, file=str(data_dir))]
     problems: list[Problem] = []
-    frames: dict[str, tuple[pd.DataFrame, _Source]] = {}
-    derived = False
+    tables: dict[str, ReadTable] = {}
+    derive = False
     for spec in TABLES.values():
         path, found = _find_table(data_dir, spec)
         problems += found
-        derived |= spec.name == "customers" and path is None and not found
+        derive |= spec.name == "customers" and path is None and not found
         if path is not None:
-            frame, found = _load_table(path, spec)
+            table, found = _load_table(path, spec)
             problems += found
-            if frame is not None:
-                frames[spec.name] = (frame, _Source(spec.name, path.name))
-    derived &= "transactions" in frames
+            if table is not None:
+                tables[spec.name] = table
+    raw, found = normalise_tables(tables, derive_customers=derive)
+    problems += found
+    if problems:
+        order = list(TABLES)
+        return None, sorted(problems, key=lambda problem: order.index(problem.table))
+    return raw, []
+
+
+def normalise_tables(
+    tables: dict[str, ReadTable], *, derive_customers: bool
+) -> tuple[RawData | None, list[Problem]]:
+    """RawData of tables as read (`ReadTable`), with every problem of their values and keys.
+
+    derive_customers: there is no customers file, so customers are derived from the
+    transactions (contract/derive.py). Returns (None, problems) when there are any, in
+    table order. The pandas engine calls it with whole files; Spark with the rows of the
+    customers of one partition, which hold every row of those customers.
+    """
+    problems: list[Problem] = []
+    frames: dict[str, tuple[pd.DataFrame, _Source]] = {}
+    for name, table in tables.items():
+        frame, found = _normalise_table(table, TABLES[name])
+        problems += found
+        frames[name] = (frame, _Source(name, table.file, table.row_names))
+    derived = derive_customers and "transactions" in frames
     if derived:
-        customers = derive_customers(frames["transactions"][0])
-        frames["customers"] = (customers, _Source("customers", "derived from transactions"))
+        transactions, source = frames["transactions"]
+        customers = derive_customers_table(transactions)
+        derived_from = _Source("customers", "derived from transactions", source.row_names)
+        frames["customers"] = (customers, derived_from)
     if "customers" in frames:
         customers = frames["customers"][0]
         for name in _EVENT_DATES.keys() & frames.keys():
             problems += _customer_checks(*frames[name], customers)
-    if problems:
+    if problems or not frames.keys() >= REQUIRED_TABLES:  # a missing file: the caller says so
         order = list(TABLES)
         return None, sorted(problems, key=lambda problem: order.index(problem.table))
-    tables = {name: frame for name, (frame, _) in frames.items()}
-    return RawData(**tables, customers_derived=derived), []
+    raw = {name: frame for name, (frame, _) in frames.items()}
+    return RawData(**raw, customers_derived=derived), []
 
 
 def load_raw(data_dir: Path) -> RawData:

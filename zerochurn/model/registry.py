@@ -346,7 +346,21 @@ def load_champion(settings: Settings, found: ChampionVersion | None = None) -> C
     """
     found = found or find_champion(settings)
     with reaching(settings.tracking_uri):
-        pyfunc = mlflow.pyfunc.load_model(found.uri).unwrap_python_model()
+        return load_champion_from(found.uri, found)
+
+
+def model_location(settings: Settings, found: ChampionVersion) -> str:
+    """Where the files of the registered version `found` are (a file:, s3:, dbfs: ... URI).
+
+    Loading from there needs no registry: Spark executors do (`load_champion_from`).
+    """
+    with reaching(settings.tracking_uri):
+        return connect(settings).get_model_version_download_uri(found.name, found.version)
+
+
+def load_champion_from(location: str, found: ChampionVersion) -> Champion:
+    """The champion `found` loaded from its model files at `location` (a model URI)."""
+    pyfunc = mlflow.pyfunc.load_model(location).unwrap_python_model()
     return Champion(registered=found, model=pyfunc.model, card=pyfunc.card)
 
 
