@@ -646,6 +646,40 @@ class EngineConfig(_Frozen):
     )
 
 
+class CampaignConfig(_Frozen):
+    """Retention campaigns with a randomised control group (`zerochurn campaign ...`)."""
+
+    folder: Path | None = Field(
+        None, description="Folder of the campaign records; None: <workspace>/campaigns."
+    )
+    holdout: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Share of each risk tier kept out of the action as the control group.",
+    )
+    seed: int | None = Field(
+        None,
+        ge=0,
+        description="Seed of the randomisation; None: a fresh one, recorded with the campaign.",
+    )
+    min_group_customers: int = Field(
+        50,
+        ge=2,
+        description="Customers the treatment and the control group each need before a "
+        "campaign is measured: fewer give an interval too wide to act on.",
+    )
+    confidence: float = Field(
+        0.95, gt=0, lt=1, description="Confidence level of the measured intervals."
+    )
+    offer_cost: float = Field(
+        250.0,
+        ge=0,
+        description="Money one retention action costs, paid for every contacted customer "
+        "(every treatment customer when the outcomes do not say who was contacted).",
+    )
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -665,11 +699,18 @@ class Settings(_Frozen):
     reports: ReportsConfig = ReportsConfig()
     costs: CostConfig = CostConfig()
     engine: EngineConfig = EngineConfig()
+    campaigns: CampaignConfig = CampaignConfig()
 
     @property
     def data_dir(self) -> Path:
         """Folder of the raw tables."""
         return self.data.raw_dir if self.data.raw_dir is not None else self.workspace / "data"
+
+    @property
+    def campaigns_dir(self) -> Path:
+        """Folder of the campaign records."""
+        folder = self.campaigns.folder
+        return folder if folder is not None else self.workspace / "campaigns"
 
     @property
     def tracking_uri(self) -> str:

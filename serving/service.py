@@ -20,9 +20,17 @@ import bentoml
 from starlette.responses import JSONResponse
 from threadpoolctl import threadpool_limits
 
+from zerochurn.campaigns.store import CampaignError, CampaignStore
 from zerochurn.contract.cells import TableValueError
 from zerochurn.model.champion import ModelUnavailableError
 from zerochurn.serving.auth import BearerAuth, api_keys
+from zerochurn.serving.campaigns import (
+    CampaignRequest,
+    CampaignResponse,
+    CampaignsResponse,
+    campaigns,
+    treatment_list,
+)
 from zerochurn.serving.model import bento_model_tag, load_scoring_model
 from zerochurn.serving.runtime import ScoringRuntime, service_settings
 from zerochurn.serving.schemas import (
@@ -58,6 +66,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     ModelUnavailableError: HTTPStatus.CONFLICT,
     ModelKindError: HTTPStatus.CONFLICT,
     TableValueError: HTTPStatus.BAD_REQUEST,
+    CampaignError: HTTPStatus.NOT_FOUND,
 }
 """Expected failures and their status; the body is {"error": message}."""
 
@@ -97,6 +106,7 @@ class ChurnService:
     def __init__(self) -> None:
         tag = None if self.bento_model is None else str(self.bento_model.tag)
         self.runtime = ScoringRuntime(SETTINGS, partial(load_scoring_model, bento_tag=tag))
+        self.campaign_store = CampaignStore(SETTINGS.campaigns_dir)
 
     @bentoml.api
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
@@ -125,6 +135,16 @@ class ChurnService:
     def churn_index(self, request: ChurnIndexRequest, /) -> ChurnIndexResponse:
         """Churn index by region, segment or plan, plain and value-weighted."""
         return _answer(self.runtime.churn_index, request.by)
+
+    @bentoml.api
+    def campaigns(self, request: EmptyRequest, /) -> CampaignsResponse:
+        """Every recorded retention campaign: date, groups, outcome window."""
+        return campaigns(self.campaign_store)
+
+    @bentoml.api
+    def campaign(self, request: CampaignRequest, /) -> CampaignResponse:
+        """A campaign's treatment list: the customers to act on, with their scores and reasons."""
+        return _answer(treatment_list, self.campaign_store, request.name)
 
     @bentoml.api
     def model_info(self, request: EmptyRequest, /) -> ModelInfo:

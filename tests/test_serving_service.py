@@ -261,6 +261,30 @@ def test_at_risk_pages_filters_and_sorts(world, server):
     assert tier["total"] == 0 and tier["customers"] == []
 
 
+def test_a_campaign_treatment_list_is_served(world, server):
+    from zerochurn.cli import app
+
+    args = ["--workspace", str(world.workspace), "campaign", "create", "served", "--top", "40"]
+    result = CliRunner().invoke(app, [*args, "--seed", "3", "--region", "north"])
+    assert result.exit_code == 0, result.output
+    listed = server.post("/campaigns", {}).json()["campaigns"]
+    assert [c["name"] for c in listed] == ["served"]
+    answer = server.post("/campaign", {"name": "served"}).json()
+    treatment = pd.read_csv(world.workspace / "campaigns" / "served" / "treatment.csv")
+    assert [c["customer_id"] for c in answer["customers"]] == treatment["customer_id"].tolist()
+    assert answer["campaign"]["treatment"] == len(treatment) == 40 - answer["campaign"]["control"]
+    assert {c["region"] for c in answer["customers"]} == {"north"}
+    assert answer["customers"][0]["reasons"]
+    batch = _batch(world)
+    for customer in answer["customers"]:
+        row = batch.loc[customer["customer_id"]]
+        assert customer["churn_probability"] == row["churn_probability"]
+        assert customer["risk_tier"] == row["risk_tier"]
+    missing = server.post("/campaign", {"name": "autumn"})
+    assert missing.status_code == 404 and "no campaign 'autumn'" in missing.json()["error"]
+    assert server.post("/campaign", {"name": "../served"}).status_code == 400
+
+
 def test_churn_index_by_region_matches_the_scores(world, server):
     answer = server.post("/churn_index", {"by": "region"}).json()
     batch = _batch(world).reset_index()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from zerochurn.cli.campaigns import campaign_app
 from zerochurn.cli.common import Options
 from zerochurn.cli.data import features, generate, sample, show_config, validate
 from zerochurn.cli.monitoring import monitor, retrain
@@ -28,6 +29,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # help texts name settings as [section.key], not markup
 )
 app.add_typer(report_app, name="report")
+app.add_typer(campaign_app, name="campaign")
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:

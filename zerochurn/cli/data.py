@@ -14,6 +14,7 @@ from zerochurn.cli.common import (
     DataLocationArgument,
     EngineOption,
     load_raw_or_exit,
+    print_error,
     print_problems,
 )
 from zerochurn.cli.common import data_dir as data_dir_of
@@ -49,6 +50,13 @@ def generate(
             "for diagnostics [generate.hidden_state].",
         ),
     ] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option(
+            help="Apply the retention action to this recorded campaign's treatment group on "
+            "its date, and write every member's true effect (treatment_truth.parquet).",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic world: customers, transactions, surveys, complaints and ground truth."""
     settings = ctx.obj.settings(
@@ -67,6 +75,7 @@ def generate(
         raise typer.BadParameter("chunks are written as Parquet part files", param_hint="--chunks")
     from zerochurn.synthetic import generate_world, write_world
 
+    treatment = None if campaign is None else _treatment_or_exit(settings, campaign)
     target = data_dir_of(settings, out)
     if chunks > 1:
         from zerochurn.synthetic.chunks import write_world_in_chunks
@@ -83,12 +92,42 @@ def generate(
         console.print(f"wrote {target}: " + ", ".join(f"{k} {v:,}" for k, v in written.items()))
         return
     with progress(f"generating {settings.generate.customers:,} customers") as report:
-        world = generate_world(
-            settings.generate, horizon_days=settings.churn.horizon_days, progress=report
-        )
+        try:
+            world = generate_world(
+                settings.generate,
+                horizon_days=settings.churn.horizon_days,
+                progress=report,
+                treatment=treatment,
+            )
+        except ValueError as exc:
+            print_error(str(exc))
+            raise typer.Exit(1) from exc
         write_world(world, target, fmt=fmt)
     rows = ", ".join(f"{name} {len(frame):,}" for name, frame in world.tables.items())
     console.print(f"wrote {target}: {rows}")
+
+
+def _treatment_or_exit(settings, name: str):
+    """The synthetic treatment of recorded campaign `name`: its date and treatment group."""
+    import datetime as dt
+
+    from zerochurn.campaigns.assign import TREATMENT
+    from zerochurn.campaigns.store import CampaignError, CampaignStore
+    from zerochurn.synthetic.action import Treatment
+
+    store = CampaignStore(settings.campaigns_dir)
+    try:
+        campaign = store.get(name)
+        members = store.members(campaign)
+        return Treatment(
+            campaign=name,
+            start=dt.date.fromisoformat(campaign.as_of),
+            members=members["customer_id"].to_numpy(dtype=object),
+            treated=(members["group"] == TREATMENT).to_numpy(),
+        )
+    except (CampaignError, ValueError) as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
 
 
 def validate(

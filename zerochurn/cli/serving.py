@@ -153,32 +153,36 @@ def score(
     _print_outputs(outputs)
 
 
-def at_risk(
-    ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="CSV file to write the list to.")],
-    top: Annotated[
-        int | None, typer.Option(min=1, help="Customers to list [default: serving.at_risk_limit].")
-    ] = None,
-    region: Annotated[str | None, typer.Option(help="Only this region.")] = None,
-    segment: Annotated[str | None, typer.Option(help="Only this segment.")] = None,
-    tier: Annotated[str | None, typer.Option(help="Only this risk tier.")] = None,
-    min_value: Annotated[
-        float | None, typer.Option(help="Only customers worth at least this (money).")
-    ] = None,
-    min_churn_index: Annotated[
-        int | None, typer.Option(min=0, help="Only customers at or above this churn index.")
-    ] = None,
-    sort: Annotated[
-        str, typer.Option(help="value_at_risk or churn_probability, largest first.")
-    ] = "value_at_risk",
-) -> None:
-    """Write the retention team's list of customers at risk, from the latest batch scores."""
-    from zerochurn.io import write_table
-    from zerochurn.model.value import LOW_TIER
-    from zerochurn.serving.batch import at_risk_list, snapshot_store
-    from zerochurn.serving.store import AtRiskQuery, AtRiskSort, SnapshotMissingError
+TopOption = Annotated[
+    int | None, typer.Option(min=1, help="Customers to list [default: serving.at_risk_limit].")
+]
+RegionOption = Annotated[str | None, typer.Option(help="Only this region.")]
+SegmentOption = Annotated[str | None, typer.Option(help="Only this segment.")]
+TierOption = Annotated[str | None, typer.Option(help="Only this risk tier.")]
+MinValueOption = Annotated[
+    float | None, typer.Option(help="Only customers worth at least this (money).")
+]
+MinChurnIndexOption = Annotated[
+    int | None, typer.Option(min=0, help="Only customers at or above this churn index.")
+]
+SortOption = Annotated[str, typer.Option(help="value_at_risk or churn_probability, largest first.")]
 
-    settings = ctx.obj.settings()
+
+def at_risk_query(
+    settings: Settings,
+    *,
+    top: int | None,
+    region: str | None,
+    segment: str | None,
+    tier: str | None,
+    min_value: float | None,
+    min_churn_index: int | None,
+    sort: str,
+):
+    """The at-risk list's query from the filter flags, which are checked first."""
+    from zerochurn.model.value import LOW_TIER
+    from zerochurn.serving.store import AtRiskQuery, AtRiskSort
+
     if sort not in get_args(AtRiskSort):
         raise typer.BadParameter(
             f"expected one of {', '.join(get_args(AtRiskSort))}, got {sort!r}", param_hint="--sort"
@@ -188,7 +192,7 @@ def at_risk(
         raise typer.BadParameter(
             f"expected one of {', '.join(tiers)}, got {tier!r}", param_hint="--tier"
         )
-    query = AtRiskQuery(
+    return AtRiskQuery(
         region=region,
         segment=segment,
         tier=tier,
@@ -197,13 +201,47 @@ def at_risk(
         sort=sort,
         limit=top or settings.serving.at_risk_limit,
     )
+
+
+def at_risk_page(settings: Settings, query):
+    """The snapshot's info and the query's page of the at-risk list, or exit 1 without one."""
+    from zerochurn.serving.batch import at_risk_list, snapshot_store
+    from zerochurn.serving.store import SnapshotMissingError
+
     store = snapshot_store(settings)
     try:
-        info = store.info()
-        table = at_risk_list(store, query)
+        return store.info(), at_risk_list(store, query)
     except SnapshotMissingError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
+
+
+def at_risk(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="CSV file to write the list to.")],
+    top: TopOption = None,
+    region: RegionOption = None,
+    segment: SegmentOption = None,
+    tier: TierOption = None,
+    min_value: MinValueOption = None,
+    min_churn_index: MinChurnIndexOption = None,
+    sort: SortOption = "value_at_risk",
+) -> None:
+    """Write the retention team's list of customers at risk, from the latest batch scores."""
+    from zerochurn.io import write_table
+
+    settings = ctx.obj.settings()
+    query = at_risk_query(
+        settings,
+        top=top,
+        region=region,
+        segment=segment,
+        tier=tier,
+        min_value=min_value,
+        min_churn_index=min_churn_index,
+        sort=sort,
+    )
+    info, table = at_risk_page(settings, query)
     write_table(table, out)
     console.print(
         f"wrote {out}: {len(table):,} customers at {info.as_of} (model version "

@@ -33,7 +33,7 @@ MISSING = "n/a"
 PERCENT_WORDS = frozenset({"rate", "share"})
 """A column or summary key holding one of these words is a fraction shown as a percentage."""
 
-MONEY_WORDS = frozenset({"value", "margin"})
+MONEY_WORDS = frozenset({"value", "margin", "cost"})
 """A column or summary key holding one of these words is money, shown without decimals."""
 
 CHANGE_WORD = "change"

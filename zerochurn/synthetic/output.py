@@ -11,6 +11,9 @@ from zerochurn.synthetic.world import World
 GROUND_TRUTH_FILE = "ground_truth.parquet"
 """File of the true churn probabilities, beside the raw tables."""
 
+TREATMENT_TRUTH_FILE = "treatment_truth.parquet"
+"""File of the true effects of a campaign's retention action (a world with a treatment)."""
+
 WORLD_FILE = "world.json"
 """File describing how the world was made."""
 
@@ -22,12 +25,20 @@ def describe_world(world: World) -> dict[str, Any]:
         "config": world.config.model_dump(mode="json"),
         "horizon_days": world.horizon_days,
         "rows": rows | {"ground_truth": len(world.ground_truth)},
+        "treatment": None
+        if world.treatment_truth is None
+        else {
+            "campaign": str(world.treatment_truth["campaign"].iloc[0]),
+            "members": len(world.treatment_truth),
+            "treated": int(world.treatment_truth["treated"].sum()),
+        },
         "parameters": world.params.model_dump(mode="json"),
     }
 
 
 def write_world(world: World, out_dir: Path, fmt: Literal["parquet", "csv"] = "parquet") -> Path:
-    """Write every table as out_dir/<table>.<fmt>, plus ground_truth.parquet and world.json.
+    """Write every table as out_dir/<table>.<fmt>, plus ground_truth.parquet and world.json
+    (and treatment_truth.parquet for a world with a treatment).
 
     out_dir is replaced whole, and only once everything is written: a failure leaves it as
     it was. Returns out_dir.
@@ -37,5 +48,7 @@ def write_world(world: World, out_dir: Path, fmt: Literal["parquet", "csv"] = "p
         for name, frame in world.tables.items():
             write_table(frame, staging / f"{name}.{fmt}")
         write_table(world.ground_truth, staging / GROUND_TRUTH_FILE)
+        if world.treatment_truth is not None:
+            write_table(world.treatment_truth, staging / TREATMENT_TRUTH_FILE)
         write_json(describe_world(world), staging / WORLD_FILE)
     return out_dir

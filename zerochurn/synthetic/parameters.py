@@ -478,6 +478,25 @@ class DriftParameters(_Frozen):
     )
 
 
+class RetentionActionParameters(_Frozen):
+    """The retention action `generate --campaign NAME` applies to a campaign's treatment group.
+
+    An account manager calls the customer and resolves and follows up what went wrong with
+    their complaints: the action clears part of the complaint grievance (see
+    ComplaintParameters) on the campaign date, and nothing else. The cleared part fades as
+    grievance does (grievance_persistence per month), so the effect is largest for customers
+    whose risk comes from badly handled complaints and none for customers whose risk comes
+    from price, satisfaction or their own frailty (synthetic/action.py).
+    """
+
+    grievance_relief: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Share of a treated customer's complaint grievance the action clears.",
+    )
+
+
 class WorldParameters(_Frozen):
     """All parameters of the synthetic world; the defaults give about 20% annual churn."""
 
@@ -488,6 +507,7 @@ class WorldParameters(_Frozen):
     complaints: ComplaintParameters = ComplaintParameters()
     churn: ChurnParameters = ChurnParameters()
     drift: DriftParameters = DriftParameters()
+    retention_action: RetentionActionParameters = RetentionActionParameters()
 
     @model_validator(mode="after")
     def _new_segment_known(self) -> WorldParameters:

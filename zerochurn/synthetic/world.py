@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from zerochurn.configs.settings import GenerateConfig
+from zerochurn.synthetic.action import Treatment, apply_action, member_index, treatment_month
 from zerochurn.synthetic.calendar import DAYS_PER_MONTH, Calendar
 from zerochurn.synthetic.drift import month_conditions
 from zerochurn.synthetic.parameters import WorldParameters
-from zerochurn.synthetic.simulation import Events, arrive, cancel, initial_state, live
+from zerochurn.synthetic.simulation import Events, State, arrive, cancel, initial_state, live
 from zerochurn.synthetic.tables import (
     complaints_table,
     concat_batches,
@@ -37,6 +38,8 @@ class World:
         (churn.horizon_probability). It includes the unobserved frailty, so it is the
         oracle no model can beat on average. With config.hidden_state the hidden churn
         drivers follow (tables.HIDDEN_STATE_COLUMNS), for diagnostics only.
+    treatment_truth: with a treatment, every campaign member's true effect of the retention
+        action (action.TRUTH_COLUMNS); None without one.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -44,6 +47,7 @@ class World:
     config: GenerateConfig
     horizon_days: int
     params: WorldParameters
+    treatment_truth: pd.DataFrame | None = None
 
 
 def _drift_month(config: GenerateConfig, calendar: Calendar) -> int | None:
@@ -64,6 +68,7 @@ def generate_world(
     horizon_days: int,
     params: WorldParameters | None = None,
     progress: Callable[[str], None] | None = None,
+    treatment: Treatment | None = None,
 ) -> World:
     """Simulate `config.months` months of `config.customers` initial customers.
 
@@ -77,6 +82,9 @@ def generate_world(
         The world's parameters; WorldParameters() when None.
     progress
         Called with a short message after each simulated month and table-building step.
+    treatment
+        A campaign whose treatment group gets the retention action on its date
+        (synthetic/action.py); every month before that date is the same as without it.
 
     Returns
     -------
@@ -91,8 +99,14 @@ def generate_world(
     state = initial_state(config, calendar, drift_month, params)
     events = Events([], [], [], [])
     horizon_months = horizon_days / DAYS_PER_MONTH
+    action_month = None if treatment is None else treatment_month(treatment, calendar)
+    treatment_truth = None
     for month in range(config.months):
         conditions = month_conditions(month, calendar, config.drift, drift_month, params)
+        if month == action_month:
+            treatment_truth = _act(
+                state, treatment, calendar.first_day(month), horizon_months, params
+            )
         cancelled = cancel(state, month, calendar, config.seed, params)
         arrived = arrive(state, month, calendar, config, conditions, params)
         active, complaints = live(
@@ -113,4 +127,26 @@ def generate_world(
         ),
     }
     truth = ground_truth_table(concat_batches(events.truth), ids, horizon_days)
-    return World(tables, truth, config, horizon_days, params)
+    return World(tables, truth, config, horizon_days, params, treatment_truth)
+
+
+def _act(
+    state: State,
+    treatment: Treatment,
+    day: int,
+    horizon_months: float,
+    params: WorldParameters,
+) -> pd.DataFrame:
+    """Apply the treatment's action on day `day` (a month start, before its cancellations)."""
+    ids = pd.Index(pd.Series(customer_labels(len(state.customers)), dtype="str"))
+    index = member_index(treatment, ids, state.customers.signup_day, state.cancel_day, day)
+    return apply_action(
+        treatment,
+        index,
+        state.grievance,
+        state.churn_log_odds,
+        state.customers.signup_day,
+        day,
+        horizon_months,
+        params,
+    )
