@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from killed_writer import kill_at_random
 from typer.testing import CliRunner
 
 from zerochurn.campaigns.assign import CONTROL, TREATMENT, assign_groups
@@ -273,18 +273,13 @@ def test_a_writer_killed_mid_create_loses_no_acknowledged_campaign(tmp_path):
     store = CampaignStore(tmp_path)
     acknowledged = -1
     for _ in range(KILLS):
-        writer = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path), str(acknowledged + 1), str(ROWS)],
-            stdout=subprocess.PIPE,
-            text=True,
+        acknowledged = kill_at_random(  # after a couple of campaigns
+            WRITER,
+            [str(tmp_path), str(acknowledged + 1), str(ROWS)],
+            after=2,
+            max_delay=MAX_KILL_DELAY_SECONDS,
+            rng=rng,
         )
-        for _ in range(2):  # let it acknowledge a couple, then kill it at a random moment
-            acknowledged = int(writer.stdout.readline())
-        time.sleep(rng.uniform(0.0, MAX_KILL_DELAY_SECONDS))
-        writer.send_signal(signal.SIGKILL)
-        rest = writer.stdout.read().split()
-        writer.wait()
-        acknowledged = int(rest[-1]) if rest else acknowledged
         names = [c.name for c in store.campaigns()]
         last = len(names) - 1
         # every acknowledged campaign, and at most one created but not yet acknowledged

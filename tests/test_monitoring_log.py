@@ -5,12 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import signal
-import subprocess
-import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from killed_writer import kill_at_random
 
 from zerochurn.configs import ConfigError, Settings, load_settings
 from zerochurn.journal import append_record, read_records, write_file
@@ -606,18 +603,13 @@ def test_a_writer_killed_mid_append_loses_no_acknowledged_batch(tmp_path):
     rng = random.Random(0)
     acknowledged = -1
     for kill in range(KILLS):
-        writer = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path), str(acknowledged + 1), str(BATCH_ROWS)],
-            stdout=subprocess.PIPE,
-            text=True,
+        acknowledged = kill_at_random(  # after a few batches
+            WRITER,
+            [str(tmp_path), str(acknowledged + 1), str(BATCH_ROWS)],
+            after=3,
+            max_delay=MAX_KILL_DELAY_SECONDS,
+            rng=rng,
         )
-        for _ in range(3):  # let it acknowledge a few batches, then kill it at a random moment
-            acknowledged = int(writer.stdout.readline())
-        time.sleep(rng.uniform(0.0, MAX_KILL_DELAY_SECONDS))
-        writer.send_signal(signal.SIGKILL)
-        rest = writer.stdout.read().split()
-        writer.wait()
-        acknowledged = int(rest[-1]) if rest else acknowledged
         logged = prediction_log.read(tmp_path)
         counts = logged.groupby("batch").size()
         last = int(counts.index.max())

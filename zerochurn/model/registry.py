@@ -3,7 +3,8 @@ promotes and rolls back the champion.
 
 Training registers versions and runs the gate through `ChampionRegistry`; serving,
 monitoring and the gate's comparison load the champion with `load_champion`; training's
-and monitoring's own MLflow runs get their client from `configure`. Nothing else calls
+own MLflow runs get their client from `configure`, monitoring's and campaigns' runs are
+written by `log_side_run`. Nothing else calls
 mlflow.set_tracking_uri, set_registry_uri or builds an MlflowClient.
 
 MLflow aliases only say who holds a role now. Every change of champion is therefore also
@@ -18,7 +19,8 @@ import functools
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ import mlflow.pyfunc
 import pandas as pd
 import requests
 from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.environment_variables import (
     MLFLOW_HTTP_REQUEST_MAX_RETRIES,
@@ -163,6 +166,43 @@ def configure(settings: Settings) -> MlflowClient:
             experiment_id=ensure_experiment(client, settings, settings.mlflow.experiment)
         )
     return client
+
+
+def log_side_run(
+    settings: Settings,
+    experiment_suffix: str,
+    artifact_folder: str,
+    *,
+    run_name: str,
+    tags: Mapping[str, str],
+    metrics: Mapping[str, float],
+    params: Mapping[str, object] | None = None,
+    artifacts: Sequence[Path] = (),
+) -> str:
+    """Record one finished run in the experiment "<mlflow.experiment><experiment_suffix>".
+
+    For the stages that log beside training (monitoring, campaigns): an explicit client and
+    experiment id, so the process's active experiment is left to training. Artifacts go to
+    <workspace>/mlflow/artifacts/<artifact_folder> with the embedded store. Returns the id.
+    """
+    client = configure(settings)
+    experiment = settings.mlflow.experiment + experiment_suffix
+    run = client.create_run(
+        ensure_experiment(client, settings, experiment, artifact_folder),
+        run_name=run_name,
+        tags=dict(tags),
+    )
+    run_id = run.info.run_id
+    stamp = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(name, float(value), stamp, 0) for name, value in metrics.items()],
+        params=[Param(name, str(value)) for name, value in (params or {}).items()],
+    )
+    for path in artifacts:
+        client.log_artifact(run_id, str(path))
+    client.set_terminated(run_id)
+    return run_id
 
 
 @dataclass(frozen=True)
