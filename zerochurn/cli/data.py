@@ -73,6 +73,10 @@ def generate(
         raise typer.BadParameter(f"expected parquet or csv, got {fmt!r}", param_hint="--format")
     if chunks > 1 and fmt != "parquet":
         raise typer.BadParameter("chunks are written as Parquet part files", param_hint="--chunks")
+    if chunks > 1 and campaign is not None:
+        raise typer.BadParameter(
+            "a campaign's action is applied to a world generated whole", param_hint="--chunks"
+        )
     from zerochurn.synthetic import generate_world, write_world
 
     treatment = None if campaign is None else _treatment_or_exit(settings, campaign)
