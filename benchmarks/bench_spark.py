@@ -212,8 +212,12 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / "spark.json"
+    kept = json.loads(path.read_text())["rows"] if path.is_file() else []
+    kept = [row for row in kept if row["size"] not in args.sizes]  # sizes not re-run stay
+    rows = sorted(kept + rows, key=lambda row: (row["size"], row["engine"]))
     payload = {"name": "spark", "machine": machine_info(), "rows": rows}
-    (RESULTS_DIR / "spark.json").write_text(json.dumps(payload, indent=2) + "\n")
+    path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def render(results: list[dict]) -> str:
     parts = [INTRO]
     for result in results:
         machine = ", ".join(f"{k} {v}" for k, v in result["machine"].items())
-        columns = list(result["rows"][0])
+        columns = list(dict.fromkeys(key for row in result["rows"] for key in row))
         parts.append(f"## {result['name']}\n\nMachine: {machine}.\n")
         parts.append("| " + " | ".join(columns) + " |")
         parts.append("|" + "---|" * len(columns))
