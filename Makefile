@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKSPACE ?= workspace
+CHROMIUM ?= chromium
 
 export BENTOML_DO_NOT_TRACK := true
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help setup run test bench repro bento lock clean
+.PHONY: help setup run test bench repro bento lock clean browser screenshots
 
 help:
 	@echo "make run    - set up, then run the whole job end to end on synthetic data"
@@ -17,6 +18,7 @@ help:
 	@echo "make bench  - run the benchmarks and rewrite docs/benchmarks.md"
 	@echo "make repro  - run the DVC pipeline (generate .. monitor) with dvc repro"
 	@echo "make bento  - build a self-contained Bento of the service and the champion"
+	@echo "make screenshots - screenshots of the web workspace for docs/workspace.md (after make run)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -31,7 +33,19 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/zerochurn --workspace $(WORKSPACE) run
 
-test: $(STAMP)
+# The web workspace's browser tests drive the system's Chromium (Playwright downloads none):
+# Debian's chromium package, installed here when it is missing and we are root.
+browser:
+	@if [ -n "$$ZEROCHURN_CHROMIUM" ] || command -v $(CHROMIUM) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(CHROMIUM) for the browser tests (apt-get, about 2 minutes)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM); \
+	else \
+	  echo "$(CHROMIUM) is missing: install it (Debian: sudo apt-get install -y $(CHROMIUM)) or set ZEROCHURN_CHROMIUM, then rerun"; \
+	  exit 1; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -41,6 +55,9 @@ bench: $(STAMP)
 
 repro: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+
+screenshots: $(STAMP) browser
+	$(BIN)/python docs/workspace_screenshots.py --workspace $(WORKSPACE)
 
 bento: $(STAMP)
 	$(BIN)/zerochurn --workspace $(WORKSPACE) build-bento

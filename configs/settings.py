@@ -350,6 +350,40 @@ class ServingConfig(_Frozen):
         return value
 
 
+class WebConfig(_Frozen):
+    """The retention team's web workspace, served by the service at /app (serving/web/)."""
+
+    page_size: int = Field(50, gt=0, le=1000, description="Customers per page of the at-risk list.")
+    session_hours: float = Field(
+        8.0, gt=0, description="Hours a sign-in lasts; then the visitor signs in again."
+    )
+    secure_cookie: bool = Field(
+        False,
+        description="Send the session cookie over HTTPS only: set true when the service is "
+        "reached through TLS (127.0.0.1 is plain HTTP).",
+    )
+    mlflow_ui: str | None = Field(
+        "http://127.0.0.1:5000",
+        description="Address of an MLflow UI on the tracking store, for links to runs "
+        "(`mlflow ui` serves one there); None: no links.",
+    )
+    cache_dir: Path | None = Field(
+        None,
+        description="Folder of the customer index built from the raw data folder of the "
+        "latest scores; None: <workspace>/web.",
+    )
+    registry_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="The model-health page reads the registry again after this many seconds "
+        "(a few MLflow queries per version); 0: on every visit.",
+    )
+    survey_quarters: int = Field(
+        4, gt=0, description="Quarters of survey answers a customer page shows."
+    )
+    revenue_months: int = Field(24, gt=0, description="Months of revenue a customer page shows.")
+
+
 NumericDriftMethod = Literal["wasserstein", "psi", "jensenshannon", "hellinger", "kl_div", "ed"]
 """Evidently drift measures of numeric columns that are distances, not p-values."""
 
@@ -700,6 +734,7 @@ class Settings(_Frozen):
     costs: CostConfig = CostConfig()
     engine: EngineConfig = EngineConfig()
     campaigns: CampaignConfig = CampaignConfig()
+    web: WebConfig = WebConfig()
 
     @property
     def data_dir(self) -> Path:

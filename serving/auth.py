@@ -22,8 +22,12 @@ API_KEYS_ENV = "ZEROCHURN_API_KEYS"
 API_KEY_FILE = "api_key"
 """File of the workspace holding the key `ensure_api_key` made."""
 API_KEY_BYTES = 24
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/livez", "/metrics"})
-"""Paths answered without a key: BentoML's probes and Prometheus metrics."""
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/livez", "/metrics", "/"})
+"""Paths answered without a key: BentoML's probes, Prometheus metrics, and "/" (a redirect
+to the web workspace)."""
+OPEN_PREFIXES = ("/app",)
+"""Path prefixes left to the app mounted there: the web workspace signs its visitors in
+itself with a session cookie (serving/web/session.py); the cookie opens nothing else."""
 BEARER = "bearer "
 """Authorization scheme prefix, compared case-insensitively (RFC 6750)."""
 
@@ -56,6 +60,14 @@ def ensure_api_key(settings: Settings) -> str:
     return key
 
 
+def is_open(path: str) -> bool:
+    """Whether `path` is answered without a key: OPEN_PATHS, or a prefix of OPEN_PREFIXES
+    itself or below it ("/app", "/app/..." but not "/application")."""
+    return path in OPEN_PATHS or any(
+        path == prefix or path.startswith(prefix + "/") for prefix in OPEN_PREFIXES
+    )
+
+
 def _bearer_token(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -80,7 +92,7 @@ class BearerAuth:
         return any(matches)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         if not self._allowed(_bearer_token(scope)):

@@ -41,6 +41,8 @@ from zerochurn.serving.table import require_kind
 DEFAULT_SCORES_DIR = "scores"
 """Folder of batch scores inside the workspace when ServingConfig.scores_dir is None."""
 DATE_FORMAT = "%Y-%m-%d"
+SCORES_PREFIX = "scores_"
+"""Batch score files are <scores_dir>/scores_<as-of date>.parquet and .csv."""
 AT_RISK_COLUMNS = (
     "customer_id",
     "region",
@@ -61,6 +63,15 @@ def scores_dir(settings: Settings) -> Path:
     """Folder of batch scores and the snapshot store."""
     configured = settings.serving.scores_dir
     return configured if configured is not None else settings.workspace / DEFAULT_SCORES_DIR
+
+
+def batch_score_files(settings: Settings) -> dict[str, Path]:
+    """Every batch score Parquet file of the scores folder by its as-of date, oldest first."""
+    found = {
+        path.stem.removeprefix(SCORES_PREFIX): path
+        for path in scores_dir(settings).glob(f"{SCORES_PREFIX}*.parquet")
+    }
+    return dict(sorted(found.items()))
 
 
 def snapshot_store(settings: Settings) -> SnapshotStore:
@@ -165,26 +176,42 @@ def holds_later_snapshot(settings: Settings, date: str) -> bool:
         return False
 
 
-def snapshot_info(model: ScoringModel, date: str, scored_at: str, customers: int) -> SnapshotInfo:
-    """What a snapshot of `customers` scores at as-of `date` by `model` says about itself."""
+def snapshot_info(
+    model: ScoringModel,
+    date: str,
+    scored_at: str,
+    customers: int,
+    data_dir: Path | None = None,
+) -> SnapshotInfo:
+    """What a snapshot of `customers` scores at as-of `date` by `model` says about itself.
+
+    data_dir: the raw data folder the batch was built from, recorded so that readers (the
+    web workspace's customer pages) find the customers' raw rows.
+    """
     return SnapshotInfo(
         as_of=date,
         model_version=model.version,
         scored_at=scored_at,
         reference_churn_rate=model.card.reference_churn_rate,
         customers=customers,
+        data_dir=None if data_dir is None else str(Path(data_dir).resolve()),
     )
 
 
-def write_batch(result: BatchResult, model: ScoringModel, settings: Settings) -> BatchOutputs:
-    """Write scores_<date>.parquet and .csv; refresh the snapshot store unless it is later."""
+def write_batch(
+    result: BatchResult, model: ScoringModel, settings: Settings, *, data_dir: Path | None = None
+) -> BatchOutputs:
+    """Write scores_<date>.parquet and .csv; refresh the snapshot store unless it is later.
+
+    data_dir: the raw data folder of the batch, recorded in the snapshot (`snapshot_info`).
+    """
     folder = scores_dir(settings)
     date = result.as_of.strftime(DATE_FORMAT)
-    parquet = write_table(result.scores, folder / f"scores_{date}.parquet")
-    csv = write_table(result.scores, folder / f"scores_{date}.csv")
+    parquet = write_table(result.scores, folder / f"{SCORES_PREFIX}{date}.parquet")
+    csv = write_table(result.scores, folder / f"{SCORES_PREFIX}{date}.csv")
     if holds_later_snapshot(settings, date):
         return BatchOutputs(parquet, csv, None)
-    info = snapshot_info(model, date, result.scored_at, len(result.scores))
+    info = snapshot_info(model, date, result.scored_at, len(result.scores), data_dir)
     snapshot = write_snapshot(
         snapshot_store(settings).path,
         features=result.features,
@@ -197,5 +224,5 @@ def write_batch(result: BatchResult, model: ScoringModel, settings: Settings) ->
 
 def at_risk_list(store: SnapshotStore, query: AtRiskQuery) -> pd.DataFrame:
     """The retention team's list: the query's page of customers, AT_RISK_COLUMNS only."""
-    _, page = store.at_risk(query)
+    page = store.at_risk_page(query)
     return page.loc[:, [column for column in AT_RISK_COLUMNS if column in page]]

@@ -172,13 +172,15 @@ class ScoringRuntime:
     def at_risk(self, query: AtRiskQuery) -> AtRiskResponse:
         """A page of the latest batch scores, filtered and sorted as asked."""
         info = self.store.info()
-        total, page = self.store.at_risk(query)
+        totals = self.store.at_risk_totals(query)
+        page = self.store.at_risk_page(query)
         features = self.store.features(page["customer_id"]).set_index("customer_id")
         aligned = features.reindex(page["customer_id"]).reset_index()
         return AtRiskResponse(
             as_of=info.as_of,
             model_version=info.model_version,
-            total=total,
+            total=totals.customers,
+            value_at_risk=totals.value_at_risk,
             offset=query.offset,
             limit=query.limit,
             customers=customer_scores(page, aligned, self.settings.serving.top_reasons),

@@ -86,6 +86,9 @@ class AtRiskResponse(BaseModel):
     as_of: str
     model_version: str = Field(description="Model version that scored the batch.")
     total: int = Field(description="Customers matching the filters.")
+    value_at_risk: float = Field(
+        description="Sum of value at risk of every customer matching the filters (money)."
+    )
     offset: int
     limit: int
     customers: list[CustomerScore]
@@ -211,9 +214,14 @@ def request_models(settings: Settings) -> RequestModels:
         __doc__="Filters, order and page of the at-risk list (latest batch scores).",
         region=(str | None, None),
         segment=(str | None, None),
+        plan=(str | None, None),
         tier=(Literal[tiers] | None, None),
         min_value=(float | None, Field(None, description="Least customer_value (money).")),
         min_churn_index=(int | None, Field(None, ge=0)),
+        id_prefix=(
+            str | None,
+            Field(None, min_length=1, description="Ids starting with this, in any case."),
+        ),
         sort=(AtRiskSort, "value_at_risk"),
         limit=(int, Field(config.at_risk_limit, gt=0, le=config.max_batch)),
         offset=(int, Field(0, ge=0)),

@@ -45,8 +45,10 @@ from zerochurn.serving.schemas import (
 )
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError, SnapshotUnusableError
 from zerochurn.serving.table import ModelKindError
+from zerochurn.serving.web.app import build_web_app, root_app
 
 SETTINGS = service_settings(os.environ)
+KEYS = api_keys(SETTINGS.serving, os.environ)
 REQUESTS = request_models(SETTINGS)
 ScoreRequest = REQUESTS.score
 ScoreRowsRequest = REQUESTS.score_rows
@@ -157,4 +159,6 @@ class ChurnService:
         return await anyio.to_thread.run_sync(_answer, self.runtime.reload)
 
 
-ChurnService.add_asgi_middleware(BearerAuth, keys=api_keys(SETTINGS.serving, os.environ))
+ChurnService.mount_asgi_app(build_web_app(SETTINGS, KEYS), path="/app", name="web")
+ChurnService.mount_asgi_app(root_app(), path="/", name="root")
+ChurnService.add_asgi_middleware(BearerAuth, keys=KEYS)

@@ -6,9 +6,10 @@ the next request and never seen half-written. Tables:
 
 - features: customer_id (primary key), as_of, every feature column of the batch;
 - scores: the score table of serving/scoring.py, indexed by value_at_risk and
-  churn_probability for the at-risk list;
+  churn_probability (the orders of the at-risk list) and by each filter column it has;
 - segments: the segment churn index by region, segment and plan (column `by`);
-- meta: key -> JSON value (as_of, model_version, scored_at, reference_churn_rate, customers).
+- meta: key -> JSON value (as_of, model_version, scored_at, reference_churn_rate, customers,
+  data_dir).
 
 SQLite because it ships with Python, answers id lookups from an index in microseconds
 and at-risk queries without holding a million customers in the service's memory.
@@ -36,13 +37,25 @@ AtRiskSort = Literal["value_at_risk", "churn_probability"]
 AT_RISK_FILTERS = {
     "region": "region = ?",
     "segment": "segment = ?",
+    "plan": "plan = ?",
     "tier": "risk_tier = ?",
     "min_value": "customer_value >= ?",
     "min_churn_index": "churn_index >= ?",
+    "id_prefix": "customer_id LIKE ? ESCAPE '\\'",
 }
 """SQL condition of each at-risk filter; a filter left as None is not applied."""
-PROFILE_FILTERS = ("region", "segment")
+PROFILE_FILTERS = ("region", "segment", "plan")
 """At-risk filters on a profile column, which scores of derived customers lack: none match."""
+SORT_ORDERS: dict[str, str] = {
+    "value_at_risk": "value_at_risk DESC, churn_probability DESC, customer_id",
+    "churn_probability": "churn_probability DESC, customer_id",
+}
+"""ORDER BY of each at-risk sort, largest first (SQLite puts NULLs, unknown values, last
+when descending), ties broken by risk then id; each is also an index of the scores, which
+holds the ids too, so a page far down the list is found without reading the rows above."""
+INDEXED_COLUMNS = ("region", "segment", "plan", "risk_tier")
+"""Score columns of the equality filters, indexed when the scores have them."""
+LIKE_ESCAPE = "\\"
 
 
 SNAPSHOT_TABLES = ("features", "scores", "segments", "meta")
@@ -69,23 +82,42 @@ class SnapshotInfo:
     scored_at: str
     reference_churn_rate: float
     customers: int
+    data_dir: str | None = None
+    """Absolute path of the raw data folder the batch was built from; None for a flat table."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class AtRiskQuery:
     """Filters, order and page (limit rows from offset) of an at-risk list.
 
-    None filters are not applied; min_value is in money.
+    None filters are not applied; min_value is in money; id_prefix keeps the customers
+    whose id starts with it (in any case).
     """
 
     region: str | None = None
     segment: str | None = None
+    plan: str | None = None
     tier: str | None = None
     min_value: float | None = None
     min_churn_index: int | None = None
+    id_prefix: str | None = None
     sort: AtRiskSort = "value_at_risk"
     limit: int
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class AtRiskTotals:
+    """Customers matching an at-risk query's filters, and the sum of their value at risk."""
+
+    customers: int
+    value_at_risk: float
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching what starts with `text`, its own % and _ taken literally."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    return escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_") + "%"
 
 
 def _sql_type(series: pd.Series) -> str:
@@ -128,6 +160,28 @@ def _insert(connection: sqlite3.Connection, name: str, frame: pd.DataFrame) -> N
         connection.executemany(insert, zip(*(_sql_values(chunk[c]) for c in chunk), strict=True))
 
 
+def write_sql_table(
+    connection: sqlite3.Connection, name: str, frame: pd.DataFrame, key: str | None = None
+) -> None:
+    """Create table `name` with frame's columns (INTEGER, REAL or TEXT) and insert its rows.
+
+    Dates are stored as YYYY-MM-DD text and missing values as NULL; `key` is the primary key.
+    """
+    _create_table(connection, name, frame, key)
+    _insert(connection, name, frame)
+
+
+def read_sql(path: Path, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """The rows of one query on the SQLite file at `path`, opened read-only for this query."""
+    connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cursor = connection.execute(sql, tuple(params))
+        columns = [description[0] for description in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    finally:
+        connection.close()
+
+
 class SnapshotWriter:
     """A new snapshot store written batch by batch, then renamed over `path` in one step.
 
@@ -155,6 +209,7 @@ class SnapshotWriter:
         if not self._created:
             _create_table(self._connection, "features", features, key="customer_id")
             _create_table(self._connection, "scores", scores, key="customer_id")
+            self._score_columns = tuple(scores.columns)
             self._created = True
         _insert(self._connection, "features", features)
         _insert(self._connection, "scores", scores)
@@ -162,10 +217,11 @@ class SnapshotWriter:
     def finish(self, segments: pd.DataFrame, info: SnapshotInfo) -> None:
         """Write the segment table, indexes and info; the store is complete on leaving."""
         connection = self._connection
-        _create_table(connection, "segments", segments)
-        _insert(connection, "segments", segments)
-        for column in ("value_at_risk", "churn_probability"):
-            connection.execute(f"CREATE INDEX scores_{column} ON scores ({_quoted(column)} DESC)")
+        write_sql_table(connection, "segments", segments)
+        for column, order in SORT_ORDERS.items():
+            connection.execute(f"CREATE INDEX scores_{column} ON scores ({order})")
+        for column in (c for c in INDEXED_COLUMNS if c in self._score_columns):
+            connection.execute(f"CREATE INDEX scores_{column} ON scores ({_quoted(column)})")
         connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         connection.executemany(
             "INSERT INTO meta VALUES (?, ?)",
@@ -221,13 +277,7 @@ class SnapshotStore:
                 f"no snapshot store at {self.path}: run zerochurn score to create it"
             )
         try:
-            connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                cursor = connection.execute(sql, tuple(params))
-                columns = [description[0] for description in cursor.description]
-                return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
-            finally:
-                connection.close()
+            return read_sql(self.path, sql, params)
         except sqlite3.DatabaseError as exc:  # not a database, malformed, a table missing
             raise self._unusable(exc) from exc
 
@@ -262,12 +312,11 @@ class SnapshotStore:
         placeholders = ", ".join("?" * len(ids))
         return self._query(f"SELECT * FROM features WHERE customer_id IN ({placeholders})", ids)
 
-    def at_risk(self, query: AtRiskQuery) -> tuple[int, pd.DataFrame]:
-        """How many customers match the filters, and the requested page of their scores.
+    def _where(self, query: AtRiskQuery) -> tuple[str, list[Any]]:
+        """The WHERE clause of the query's filters and its parameters.
 
-        Sorted by query.sort, largest first (unknown values last), then by churn_probability
-        and customer_id. A filter on a profile column the scores lack (customers derived
-        from a transaction log have no region or segment) matches no customer.
+        A filter on a profile column the scores lack (customers derived from a
+        transaction log have no region, segment or plan) matches no customer.
         """
         conditions, params = [], []
         absent: set[str] = set()
@@ -279,16 +328,35 @@ class SnapshotStore:
                 conditions.append("0")
             elif value is not None:
                 conditions.append(condition)
-                params.append(value)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        total = int(self._query(f"SELECT COUNT(*) AS n FROM scores {where}", params)["n"].iloc[0])
-        page = self._query(
-            f"SELECT * FROM scores {where} "
-            f"ORDER BY {_quoted(query.sort)} DESC NULLS LAST, churn_probability DESC, "
-            "customer_id LIMIT ? OFFSET ?",
+                params.append(_like_prefix(value) if name == "id_prefix" else value)
+        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+    def at_risk_totals(self, query: AtRiskQuery) -> AtRiskTotals:
+        """How many customers match the query's filters, and their summed value at risk."""
+        where, params = self._where(query)
+        row = self._query(
+            f"SELECT COUNT(*) AS n, TOTAL(value_at_risk) AS v FROM scores {where}", params
+        ).iloc[0]
+        return AtRiskTotals(customers=int(row["n"]), value_at_risk=float(row["v"]))
+
+    def at_risk_page(self, query: AtRiskQuery) -> pd.DataFrame:
+        """The query's page of scores: sorted by query.sort, largest first (unknown values
+        last), then by churn_probability and customer_id (SORT_ORDERS).
+
+        The page's ids come from the sort's index alone; only the page's rows are read.
+        """
+        where, params = self._where(query)
+        order = SORT_ORDERS[query.sort]
+        return self._query(
+            f"SELECT scores.* FROM (SELECT customer_id FROM scores {where} ORDER BY {order} "
+            "LIMIT ? OFFSET ?) AS page JOIN scores USING (customer_id) "
+            f"ORDER BY {', '.join(f'scores.{term}' for term in order.split(', '))}",
             [*params, query.limit, query.offset],
         )
-        return total, page
+
+    def at_risk(self, query: AtRiskQuery) -> tuple[int, pd.DataFrame]:
+        """How many customers match the filters, and the requested page of their scores."""
+        return self.at_risk_totals(query).customers, self.at_risk_page(query)
 
     def segments(self, by: str) -> pd.DataFrame:
         """The segment churn index table grouped by `by` (region, segment or plan)."""

@@ -6,6 +6,7 @@ Test modules import this helper (pytest puts tests/ on sys.path); it is not a te
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +18,9 @@ from pathlib import Path
 
 import httpx
 
+from zerochurn.configs import Settings
+from zerochurn.serving.launch import serve_command
+
 API_KEY = "test-key"
 READY_SECONDS = 120
 REQUEST_SECONDS = 30
@@ -24,6 +28,20 @@ SERVICE_ENV = {
     "ZEROCHURN_API_KEYS": API_KEY,
     "BENTOML_DO_NOT_TRACK": "true",
 }
+
+
+CHROMIUM_ENV = "ZEROCHURN_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-headless-shell")
+CHROMIUM_MISSING = (
+    "no chromium on the PATH: install it (Debian: sudo apt-get install -y chromium) or set "
+    f"{CHROMIUM_ENV}; `make test` installs it when run as root"
+)
+
+
+def system_chromium() -> str | None:
+    """The system's Chromium for Playwright: ZEROCHURN_CHROMIUM, else chromium on the PATH."""
+    found = (shutil.which(name) for name in CHROMIUM_NAMES)
+    return os.environ.get(CHROMIUM_ENV) or next(filter(None, found), None)
 
 
 def free_port() -> int:
@@ -74,3 +92,17 @@ def start_server(argv: list[str], env: dict[str, str], log: Path, port: int) -> 
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@contextmanager
+def serve_settings(settings: Settings, log: Path) -> Iterator[Server]:
+    """The service of `settings` on a free port, started as `zerochurn serve` starts it, with
+    API_KEY as its key and no ZEROCHURN_ variable of this process."""
+    port = free_port()
+    serving = settings.serving.model_copy(update={"port": port})
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
+    argv, env = serve_command(
+        settings.model_copy(update={"serving": serving}), environ | SERVICE_ENV
+    )
+    with start_server(argv, env, log, port) as server:
+        yield server

@@ -37,3 +37,6 @@ def test_run_end_to_end(tmp_path):
     assert last_run["champion"] is not None
     assert (workspace / "api_key").stat().st_mode & 0o077 == 0
     assert "curl" in result.stderr and "at_risk.csv" in result.stderr
+    assert "web workspace:     http://127.0.0.1:3000/app/" in result.stderr
+    scored = sorted(path.name for path in (workspace / "scores").glob("scores_*.parquet"))
+    assert len(scored) == 2  # the training data's end and the later months': a score history

@@ -22,6 +22,7 @@ import pytest
 import typer
 from live_server import API_KEY, SERVICE_ENV, Server, free_port, start_server
 from typer.testing import CliRunner
+from worlds import trained_world
 
 from zerochurn.cli import main
 from zerochurn.cli.serving import at_risk, import_model, score, serve
@@ -34,9 +35,6 @@ from zerochurn.serving.batch import AT_RISK_COLUMNS, score_batch, scores_dir, sn
 from zerochurn.serving.launch import serve_command
 from zerochurn.serving.model import load_from_mlflow
 from zerochurn.serving.scoring import reason_columns, segment_churn_index
-from zerochurn.synthetic import generate_world, write_world
-from zerochurn.training.data import build_snapshots
-from zerochurn.training.train import train_and_register
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
@@ -73,16 +71,7 @@ def world(tmp_path_factory) -> Settings:
         },
         environ={},
     )
-    world = generate_world(
-        GenerateConfig(customers=2000, months=13, seed=11), horizon_days=settings.churn.horizon_days
-    )
-    data_dir = write_world(world, settings.data_dir)
-    outcome = train_and_register(
-        build_snapshots(load_raw(data_dir), settings), settings, data_dir=data_dir
-    )
-    if outcome.champion is None:  # a tiny world may not beat the baseline: promote by hand
-        registry = ChampionRegistry(configure(settings), settings.mlflow.registered_model)
-        registry.promote(outcome.version, reason="test set-up")
+    trained_world(settings, GenerateConfig(customers=2000, months=13, seed=11))
     _invoke(settings, "score")
     return settings
 

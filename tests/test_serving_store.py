@@ -10,6 +10,7 @@ import pytest
 
 from zerochurn.serving.store import (
     AtRiskQuery,
+    AtRiskTotals,
     SnapshotInfo,
     SnapshotMissingError,
     SnapshotStore,
@@ -41,6 +42,7 @@ def _tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "customer_id": ["a", "b", "c", "d"],
             "region": ["north", "north", "south", None],
             "segment": ["clinic", "hospital", "clinic", "clinic"],
+            "plan": ["basic", "basic", "premium", None],
             "churn_probability": [0.10, 0.40, 0.20, 0.30],
             "churn_index": [200, 800, 400, 600],
             "risk_tier": ["critical", "critical", "critical", "critical"],
@@ -101,12 +103,35 @@ def test_at_risk_sorts_largest_first_ties_by_risk_unknown_last(store):
         ({"segment": "clinic", "min_value": 600.0}, ["a"]),
         ({"min_churn_index": 400}, ["c", "b", "d"]),
         ({"tier": "low"}, []),
+        ({"plan": "basic", "min_churn_index": 500}, ["b"]),
+        ({"id_prefix": "A"}, ["a"]),
+        ({"id_prefix": "%"}, []),
     ],
 )
 def test_at_risk_filters(store, filters, expected):
     total, page = store.at_risk(AtRiskQuery(limit=10, **filters))
     assert page["customer_id"].tolist() == expected
     assert total == len(expected)
+
+
+def test_at_risk_totals_count_and_sum_every_match_not_the_page(store):
+    totals = store.at_risk_totals(AtRiskQuery(limit=1, segment="clinic"))
+    assert totals == AtRiskTotals(customers=3, value_at_risk=200.0)  # d's unknown value adds 0
+    assert store.at_risk_totals(AtRiskQuery(limit=1, tier="low")) == AtRiskTotals(0, 0.0)
+
+
+def test_id_prefix_takes_like_wildcards_literally(tmp_path):
+    features, scores, segments = _tables()
+    ids = ["C_1", "CX1", "C%2", "c_3"]
+    path = write_snapshot(
+        tmp_path / "snapshot.sqlite",
+        features=features.assign(customer_id=ids),
+        scores=scores.assign(customer_id=ids),
+        segments=segments,
+        info=INFO,
+    )
+    _, page = SnapshotStore(path).at_risk(AtRiskQuery(limit=10, id_prefix="c_"))
+    assert sorted(page["customer_id"]) == ["C_1", "c_3"]
 
 
 def test_missing_store_says_what_to_run(tmp_path):

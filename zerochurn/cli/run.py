@@ -56,6 +56,9 @@ def describe_outputs(settings: Settings, at_risk_csv: Path, api_key: str) -> Non
         f"  MLflow UI:         .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri}"
     )
     console.print("  reports:           zerochurn report satisfaction|complaints|churn")
+    console.print(
+        f"  web workspace:     http://{host}:{port}/app/ (sign in with the API key below)"
+    )
     console.print("[bold]Call the service[/] (API key in ZEROCHURN_API_KEYS or the workspace):")
     console.print(
         f"  curl -s -X POST http://{host}:{port}/at_risk -H 'Authorization: Bearer {api_key}'"
@@ -74,10 +77,10 @@ def run(
 ) -> None:
     """The whole job on the embedded defaults, then the service.
 
-    Generate a world and check it, build features, train and register, batch-score and
-    write the at-risk list; then simulate `run.later_months` more months with
-    `run.later_drift`, monitor them against the champion, retrain if the policy fires,
-    re-score, and serve on 127.0.0.1.
+    Generate a world and check it, build features, train and register, batch-score;
+    then simulate `run.later_months` more months with `run.later_drift`, monitor them
+    against the champion, retrain if the policy fires, re-score, write the at-risk list,
+    and serve on 127.0.0.1 (the JSON API and the web workspace at /app/).
     """
     from zerochurn.serving.auth import ensure_api_key
 
@@ -86,6 +89,7 @@ def run(
     validate(ctx)
     features(ctx)
     train(ctx)
+    score(ctx)  # the end of the training data: the first point of every score history
     later_dir = settings.workspace / "data_later"
     generate(ctx, **later_world_flags(settings), out=later_dir)
     retrain(ctx, data_dir=later_dir, if_needed=True)

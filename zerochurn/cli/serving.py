@@ -148,7 +148,7 @@ def score(
     with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
         report("writing scores")
-        outputs = write_batch(result, model, settings)
+        outputs = write_batch(result, model, settings, data_dir=Path(location))
     _print_tiers(result.scores, f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
     _print_outputs(outputs)
 
@@ -158,6 +158,7 @@ TopOption = Annotated[
 ]
 RegionOption = Annotated[str | None, typer.Option(help="Only this region.")]
 SegmentOption = Annotated[str | None, typer.Option(help="Only this segment.")]
+PlanOption = Annotated[str | None, typer.Option(help="Only this plan.")]
 TierOption = Annotated[str | None, typer.Option(help="Only this risk tier.")]
 MinValueOption = Annotated[
     float | None, typer.Option(help="Only customers worth at least this (money).")
@@ -178,6 +179,7 @@ def at_risk_query(
     min_value: float | None,
     min_churn_index: int | None,
     sort: str,
+    plan: str | None = None,
 ):
     """The at-risk list's query from the filter flags, which are checked first."""
     from zerochurn.model.value import LOW_TIER
@@ -195,6 +197,7 @@ def at_risk_query(
     return AtRiskQuery(
         region=region,
         segment=segment,
+        plan=plan,
         tier=tier,
         min_value=min_value,
         min_churn_index=min_churn_index,
@@ -222,6 +225,7 @@ def at_risk(
     top: TopOption = None,
     region: RegionOption = None,
     segment: SegmentOption = None,
+    plan: PlanOption = None,
     tier: TierOption = None,
     min_value: MinValueOption = None,
     min_churn_index: MinChurnIndexOption = None,
@@ -236,6 +240,7 @@ def at_risk(
         top=top,
         region=region,
         segment=segment,
+        plan=plan,
         tier=tier,
         min_value=min_value,
         min_churn_index=min_churn_index,

@@ -225,6 +225,8 @@ class VersionSummary:
     aliases: tuple[str, ...]
     metrics: dict[str, float]
     champion_periods: list[tuple[str, str | None]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    """The version's registry tags, e.g. "gate": the promotion gate's decision as JSON."""
 
 
 def _now() -> str:
@@ -335,6 +337,7 @@ class ChampionRegistry:
                     aliases=tuple(version.aliases),
                     metrics=dict(metrics),
                     champion_periods=periods.get(str(version.version), []),
+                    tags=dict(version.tags),
                 )
             )
         return sorted(summaries, key=lambda s: int(s.version), reverse=True)
