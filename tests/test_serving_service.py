@@ -154,6 +154,17 @@ def test_at_risk_cli_writes_the_retention_list(world, tmp_path):
     assert table["value_at_risk"].tolist() == pytest.approx(expected["value_at_risk"].tolist())
 
 
+def test_at_risk_cli_filters_by_plan(world, tmp_path):
+    out = tmp_path / "list.csv"
+    batch = _batch(world)
+    plan = batch["plan"].value_counts().index[-1]  # the rarest plan: a filter that bites
+    _invoke(world, "at-risk", "--top", "10", "--plan", plan, "--out", str(out))
+    table = pd.read_csv(out).set_index("customer_id")
+    expected = batch[batch["plan"] == plan].nlargest(10, "value_at_risk")
+    assert (batch.loc[table.index, "plan"] == plan).all()
+    assert table["value_at_risk"].tolist() == pytest.approx(expected["value_at_risk"].tolist())
+
+
 def test_serve_refuses_to_start_without_an_api_key(world, monkeypatch):
     monkeypatch.delenv("ZEROCHURN_API_KEYS", raising=False)
     result = CliRunner().invoke(_cli(), ["--workspace", str(world.workspace), "serve"])

@@ -19,6 +19,7 @@ from zerochurn.cli.common import load_raw_or_exit, print_error
 from zerochurn.cli.serving import (
     MinChurnIndexOption,
     MinValueOption,
+    PlanOption,
     RegionOption,
     SegmentOption,
     SortOption,
@@ -64,6 +65,7 @@ def create(
     top: Annotated[int, typer.Option(min=1, help="Customers of the at-risk list to take.")],
     region: RegionOption = None,
     segment: SegmentOption = None,
+    plan: PlanOption = None,
     tier: TierOption = None,
     min_value: MinValueOption = None,
     min_churn_index: MinChurnIndexOption = None,
@@ -98,6 +100,7 @@ def create(
         top=top,
         region=region,
         segment=segment,
+        plan=plan,
         tier=tier,
         min_value=min_value,
         min_churn_index=min_churn_index,

@@ -175,11 +175,11 @@ def at_risk_query(
     top: int | None,
     region: str | None,
     segment: str | None,
+    plan: str | None,
     tier: str | None,
     min_value: float | None,
     min_churn_index: int | None,
     sort: str,
-    plan: str | None = None,
 ):
     """The at-risk list's query from the filter flags, which are checked first."""
     from zerochurn.model.value import LOW_TIER
