@@ -1,6 +1,7 @@
 """Benchmark features + batch scores with reasons, pandas engine vs Spark local[2].
 
-Run: .venv/bin/python benchmarks/bench_spark.py [--sizes 1000000 5000000] [--repeats 1]
+Run: .venv/bin/python benchmarks/bench_spark.py [--sizes 1000000 5000000] [--engines spark]
+[--repeats 1]; each row is saved to results/spark.json as soon as it is measured.
 Setup (untimed): a world of N customers and 24 months in benchmarks/.out (N = 5,000,000
 is generated in chunks of 1,000,000, zerochurn generate --chunks, since the generator
 holds a world in memory) and the champion of bench_serving.py. Timed (`seconds`): what
@@ -36,6 +37,7 @@ from zerochurn.configs.settings import GenerateConfig
 SIZES = [1_000_000, 5_000_000]
 MONTHS = 24
 CHUNK_CUSTOMERS = 1_000_000
+ENGINES = ["pandas", "spark"]
 PANDAS_MAX = 1_000_000
 """Largest base the pandas engine is run on: 1M peaks near 8 GB, so 5M would need ~40 GB."""
 OUT = Path(__file__).resolve().parent / ".out"
@@ -194,14 +196,14 @@ def main() -> None:
     parser.add_argument("--engine", choices=["pandas", "spark"], help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--engines", nargs="+", choices=["pandas", "spark"], default=ENGINES)
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(measure_once(args.child, args.engine)))  # noqa: T201 - read by the parent
         return
-    rows = []
     for size in args.sizes:
         world(size)  # generated outside the measured children
-        for engine in ("pandas", "spark") if size <= PANDAS_MAX else ("spark",):
+        for engine in [e for e in args.engines if e == "spark" or size <= PANDAS_MAX]:
             runs = [
                 _run_child(sys.argv[0], size, ["--engine", engine]) for _ in range(args.repeats)
             ]
@@ -209,13 +211,17 @@ def main() -> None:
             for key in runs[0]:
                 values = [run.get(key) for run in runs]
                 row[key] = values[0] if isinstance(values[0], str) else statistics.median(values)
-            rows.append(row)
             print(json.dumps(row), flush=True)
+            save(row)
+
+
+def save(row: dict) -> None:
+    """Put `row` into results/spark.json, replacing the row of its size and engine."""
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / "spark.json"
     kept = json.loads(path.read_text())["rows"] if path.is_file() else []
-    kept = [row for row in kept if row["size"] not in args.sizes]  # sizes not re-run stay
-    rows = sorted(kept + rows, key=lambda row: (row["size"], row["engine"]))
+    kept = [old for old in kept if (old["size"], old["engine"]) != (row["size"], row["engine"])]
+    rows = sorted([*kept, row], key=lambda row: (row["size"], row["engine"]))
     payload = {"name": "spark", "machine": machine_info(), "rows": rows}
     path.write_text(json.dumps(payload, indent=2) + "\n")
 

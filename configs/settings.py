@@ -676,7 +676,7 @@ class EngineConfig(_Frozen):
         100_000,
         gt=0,
         description="Customers per Spark partition: each partition is one pandas call, so this "
-        "bounds a Python worker's memory (about 1 GB per 100,000 customers of 24 months).",
+        "bounds a Python worker's memory (about 3 GB at peak per 100,000 customers of 24 months).",
     )
 
 
