@@ -412,6 +412,15 @@ class MonitoringConfig(_Frozen):
         description="Retrain when the calibration error (ECE) rises this much above the test ECE.",
     )
     max_model_age_days: int = Field(90, gt=0, description="Retrain models older than this.")
+    retrain_cooldown_days: int = Field(
+        7,
+        ge=0,
+        description="Days after a model trained in answer to a drift report during which the "
+        "same drift does not ask for another retrain (state 'cooldown'), when waiting for "
+        "labels does not apply (a flat table's model, or a model that already learned from "
+        "the drifted months). Performance, calibration and age still retrain at once. "
+        "0: no cool-down.",
+    )
     numeric_method: NumericDriftMethod = Field(
         "wasserstein",
         description="Drift measure of numeric features (Evidently method id); wasserstein is "

@@ -36,7 +36,10 @@ class Feature:
 
     reason is a str.format template of `value` that explains the feature's part in a
     score ({s} is "s" unless the value rounds to one: "1 complaint open"); missing is the
-    text used when the value is missing.
+    text used when the value is missing. driver names what the feature says about the
+    customer (features/drivers.py): a score's reasons are one per driver, never two for
+    the same one. template is the catalog name it was made from ("complaints_{days}d"),
+    parameter its value in this name ("90"), None for a feature of its own.
     """
 
     name: str
@@ -46,6 +49,9 @@ class Feature:
     kind: Kind
     reason: str
     missing: str
+    driver: str
+    template: str
+    parameter: str | None = None
 
     def text(self, value: object) -> str:
         """The reason sentence for `value`, or `missing` when the value is missing."""
@@ -98,6 +104,7 @@ class _Template:
             description=spec.description.replace(placeholder, text),
             reason=spec.reason.replace(placeholder, text),
             missing=spec.missing.replace(placeholder, text),
+            parameter=str(value),
         )
 
 
@@ -108,6 +115,7 @@ _DIMENSION = "|".join(SURVEY_DIMENSIONS)
 def _feature(
     name: str,
     group: Group,
+    driver: str,
     description: str,
     unit: str,
     reason: str,
@@ -115,14 +123,22 @@ def _feature(
     kind: Kind = "numeric",
 ) -> Feature:
     readable = name.replace("_", " ").capitalize()
-    return Feature(name, group, description, unit, kind, reason, missing or f"{readable} not known")
+    missing = missing or f"{readable} not known"
+    return Feature(name, group, description, unit, kind, reason, missing, driver, name)
 
 
 def _profile(name: str, description: str) -> _Template:
     label = name.capitalize()
     return _Template(
         _feature(
-            name, "profile", description, "", f"{label} {{value}}", f"No {name}", "categorical"
+            name,
+            "profile",
+            name,
+            description,
+            "",
+            f"{label} {{value}}",
+            f"No {name}",
+            "categorical",
         )
     )
 
@@ -135,6 +151,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "tenure_days",
             "value",
+            "tenure",
             "Days from signup to the as-of date.",
             "days",
             "Customer for {value:,.0f} day{s}",
@@ -144,6 +161,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "revenue_{months}m",
             "value",
+            "buying",
             "Revenue in the {months} calendar months before the as-of date.",
             "money",
             "Revenue {value:,.0f} in the last {months} months",
@@ -156,6 +174,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "revenue_trend",
             "value",
+            "buying",
             f"(R - P) / (R + P) for revenue R of the last {TREND_MONTHS} months and P of the "
             f"{TREND_MONTHS} before: -1 stopped buying, 0 flat (or no revenue), +1 all new.",
             "ratio -1..1",
@@ -168,6 +187,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "recency_days",
             "value",
+            "buying",
             "Days since the last transaction.",
             "days",
             "Last transaction {value:,.0f} day{s} ago",
@@ -178,6 +198,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "frequency",
             "value",
+            "buying",
             f"Transactions in the {ACTIVITY_MONTHS} months before the as-of date.",
             "count",
             f"{{value:,.0f}} transactions in the last {ACTIVITY_MONTHS} months",
@@ -187,6 +208,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "months_active_share",
             "value",
+            "buying",
             f"Share of the last {ACTIVITY_MONTHS} months (those since signup) with a transaction.",
             "share 0..1",
             "Bought in {value:.0%} of recent months",
@@ -195,6 +217,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "monthly_margin",
+            "value",
             "value",
             "Mean monthly margin (amount - cost, or amount) over the last "
             f"{ACTIVITY_MONTHS} months.",
@@ -206,6 +229,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "segment_monthly_retention",
             "value",
+            "segment",
             "Monthly retention observed in the customer's segment over the last "
             f"{RETENTION_LOOKBACK_MONTHS} months.",
             "probability per month",
@@ -215,6 +239,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "customer_value",
+            "value",
             "value",
             "Discounted margin over the expected remaining lifetime at the segment's "
             "retention (value_function.customer_value).",
@@ -226,6 +251,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "satisfaction_index",
             "satisfaction",
+            "satisfaction",
             "Weighted mean of the latest dimension scores mapped to 0..100.",
             "index 0..100",
             "Satisfaction index {value:.0f} of 100",
@@ -235,6 +261,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "satisfaction_overall",
+            "satisfaction",
             "satisfaction",
             "Mean score of all items in the latest questionnaire.",
             "score 25..100",
@@ -246,6 +273,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "satisfaction_overall_change",
             "satisfaction",
+            "satisfaction",
             "Mean score of the latest questionnaire minus that of the previous one.",
             "score points",
             "Survey score changed {value:+.0f} point{s} since the previous survey",
@@ -255,6 +283,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "satisfied_share",
+            "satisfaction",
             "satisfaction",
             "Share of the latest questionnaire's items at or above the satisfied score.",
             "share 0..1",
@@ -266,6 +295,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "days_since_survey",
             "satisfaction",
+            "survey_feedback",
             "Days since the latest questionnaire.",
             "days",
             "Last surveyed {value:,.0f} day{s} ago",
@@ -275,6 +305,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "satisfaction_{dimension}",
+            "satisfaction",
             "satisfaction",
             "Mean score of the {dimension} items in the latest questionnaire.",
             "score 25..100",
@@ -289,6 +320,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "satisfaction_{dimension}_prev",
             "satisfaction",
+            "satisfaction",
             "Mean score of the {dimension} items in the questionnaire before the latest.",
             "score 25..100",
             "Satisfaction with {dimension} was {value:.0f} in the previous survey",
@@ -301,6 +333,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "satisfaction_index_{months}m",
+            "satisfaction",
             "satisfaction",
             "Satisfaction index (weighted dimension means mapped to 0..100) over every "
             "questionnaire of the last {months} months: steadier than the latest alone.",
@@ -316,6 +349,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "satisfaction_overall_{months}m",
             "satisfaction",
+            "satisfaction",
             "Mean score of every survey answer of the last {months} months.",
             "score 25..100",
             "Mean survey score {value:.0f} over the last {months} months "
@@ -330,6 +364,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "survey_answers_{months}m",
             "satisfaction",
+            "survey_feedback",
             "Survey answers (items) given in the last {months} months: how much the "
             "satisfaction history rests on.",
             "count",
@@ -343,6 +378,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "complaints_{days}d",
             "complaints",
+            "complaints",
             "Complaints opened in the {days} days before the as-of date.",
             "count",
             "{value:.0f} complaint{s} in the last {days} days",
@@ -355,6 +391,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "complaints_open",
             "complaints",
+            "complaints",
             "Complaints not resolved at the as-of date.",
             "count",
             "{value:.0f} complaint{s} open",
@@ -363,6 +400,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "complaints_open_over_{days}d",
+            "complaints",
             "complaints",
             "Complaints open at the as-of date that were opened over {days} days before.",
             "count",
@@ -376,6 +414,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "complaints_resolved_late",
             "complaints",
+            "complaints",
             "Complaints resolved after their due date.",
             "count",
             "{value:.0f} complaint{s} resolved after their due date",
@@ -384,6 +423,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "complaint_resolution_days",
+            "complaints",
             "complaints",
             "Mean days from opening to resolution of the resolved complaints.",
             "days",
@@ -395,6 +435,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "complaints_followed_up_share",
             "complaints",
+            "complaints",
             "Share of complaints the customer was called back about.",
             "share 0..1",
             "{value:.0%} of complaints followed up",
@@ -404,6 +445,7 @@ _TEMPLATES: tuple[_Template, ...] = (
     _Template(
         _feature(
             "complaint_followup_score",
+            "complaints",
             "complaints",
             "Mean satisfaction with the resolution given at follow-up calls.",
             "score 25..100",
@@ -415,6 +457,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "days_since_complaint",
             "complaints",
+            "complaints",
             "Days since the last complaint was opened.",
             "days",
             "Last complaint {value:,.0f} day{s} ago",
@@ -425,39 +468,43 @@ _TEMPLATES: tuple[_Template, ...] = (
         _feature(
             "complaint_load",
             "complaints",
+            "complaints",
             "Complaints weighted by age, each halving every complaint_load_half_life_days "
             "(one opened just before the as-of date counts 1).",
             "age-weighted count",
-            "Complaint load {value:.1f} (recent complaints weigh most)",
+            "Age-weighted complaints {value:.1f} (one opened today counts 1)",
         )
     ),
     _Template(
         _feature(
             "complaint_load_late",
             "complaints",
+            "complaints",
             "Complaint load of the complaints not resolved by their due date (resolved late "
             "or still open past it).",
             "age-weighted count",
-            "Complaint load {value:.1f} from complaints not resolved on time",
+            "Age-weighted complaints not resolved on time {value:.1f}",
         )
     ),
     _Template(
         _feature(
             "complaint_load_overdue",
             "complaints",
+            "complaints",
             "Complaint load of the complaints still open past their due date.",
             "age-weighted count",
-            "Complaint load {value:.1f} from complaints still open past their due date",
+            "Age-weighted complaints open past their due date {value:.1f}",
         )
     ),
     _Template(
         _feature(
             "complaint_load_no_followup",
             "complaints",
+            "complaints",
             "Complaint load of the resolved complaints nobody called the customer back "
             "about within followup_wait_days.",
             "age-weighted count",
-            "Complaint load {value:.1f} from resolved complaints without a follow-up call",
+            "Age-weighted complaints resolved without a follow-up call {value:.1f}",
         )
     ),
 )
@@ -491,6 +538,8 @@ def table_column_spec(name: str, kind: Kind) -> Feature:
         kind,
         f"{name}: {value}",
         f"{name}: not known",
+        driver=name,
+        template=name,
     )
 
 

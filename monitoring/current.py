@@ -41,6 +41,11 @@ class DataSource:
         """The day the rows describe."""
         return self.as_of
 
+    @property
+    def as_of_days(self) -> tuple[str, ...]:
+        """The as-of days of the rows: the one."""
+        return (self.as_of,)
+
     def to_json(self) -> dict[str, Any]:
         """The "current" block of summary.json, without its row count."""
         return {"source": self.source, "as_of": [self.as_of], "period": self.period}
@@ -73,6 +78,11 @@ class LogSource:
     as_of: tuple[str, ...]
     period: str
     retention: Retention
+
+    @property
+    def as_of_days(self) -> tuple[str, ...]:
+        """The distinct as-of days of the rows."""
+        return self.as_of
 
     def to_json(self) -> dict[str, Any]:
         """The "current" block of summary.json, without its row count."""

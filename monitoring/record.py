@@ -1,6 +1,7 @@
 """Keeping a checked monitoring run: its folder, a line of the history, an MLflow run.
 
-<workspace>/monitoring/<run>/ gets the Evidently reports, summary.json and the figures;
+<workspace>/monitoring/<run>/ gets the Evidently reports (the drift page with the run's
+summary on top, monitoring/page.py), summary.json and the figures;
 <workspace>/monitoring/history.jsonl one line per run, from which the trend figure is
 drawn; monitoring/tracking.py the MLflow run.
 """
@@ -19,12 +20,12 @@ from zerochurn.io import atomic_directory, write_json
 from zerochurn.journal import append_record, read_records
 from zerochurn.monitoring.errors import MonitoringError
 from zerochurn.monitoring.monitor import Outcome
+from zerochurn.monitoring.page import drift_page
 from zerochurn.monitoring.plots import trend_figure
+from zerochurn.monitoring.precedent import MONITORING_FOLDER, history_path
 from zerochurn.monitoring.summary import REPORT_FILES, MonitoringSummary
 from zerochurn.monitoring.tracking import log_monitoring_run
 
-MONITORING_FOLDER = "monitoring"
-HISTORY_FILE = "history.jsonl"
 SUMMARY_FILE = "summary.json"
 
 HISTORY_THRESHOLDS: dict[str, Callable[[MonitoringConfig], float]] = {
@@ -55,6 +56,8 @@ def history_record(summary: MonitoringSummary) -> dict[str, Any]:
         "auc_drop": performance.auc_drop,
         "ece_change": performance.ece_change,
         "decision": summary.decision.action,
+        "fired": list(summary.decision.fired),
+        "until": None if summary.decision.hold is None else summary.decision.hold.until,
     }
 
 
@@ -68,9 +71,9 @@ def save(outcome: Outcome, settings: Settings) -> Path:
     """
     summary = outcome.summary
     root = settings.workspace / MONITORING_FOLDER
-    history_path = root / HISTORY_FILE
+    history_file = history_path(settings)
     record = history_record(summary)
-    history = read_records(history_path) if history_path.is_file() else []
+    history = read_records(history_file) if history_file.is_file() else []
     trend = pd.DataFrame([*history, record])
     trend = trend.assign(period=pd.to_datetime(trend["period"])).astype(
         {name: float for name in HISTORY_THRESHOLDS}
@@ -82,12 +85,13 @@ def save(outcome: Outcome, settings: Settings) -> Path:
         raise MonitoringError(f"{folder} exists: a monitoring run is never overwritten")
     with atomic_directory(folder) as staging:
         for kind, snapshot in outcome.snapshots.items():
-            snapshot.save_html(str(staging / REPORT_FILES[kind]))
+            page = drift_page(snapshot, summary) if kind == "drift" else snapshot
+            page.save_html(str(staging / REPORT_FILES[kind]))
         for name, figure in figures.items():
             figure.savefig(staging / f"{name}.png")
             plt.close(figure)
         write_json(summary.to_json(), staging / SUMMARY_FILE)
-    append_record(history_path, record)
+    append_record(history_file, record)
     numbers = {
         name: float(value)
         for name, value in record.items()
@@ -97,6 +101,8 @@ def save(outcome: Outcome, settings: Settings) -> Path:
         settings,
         summary,
         metrics=numbers | {"retrain": float(summary.decision.action == "retrain")},
-        artifacts=[folder / f"{name}.png" for name in figures] + [folder / SUMMARY_FILE],
+        artifacts=[folder / REPORT_FILES[kind] for kind in summary.reports]
+        + [folder / f"{name}.png" for name in figures]
+        + [folder / SUMMARY_FILE],
     )
     return folder

@@ -108,3 +108,18 @@ def read_results(snapshot: Mapping[str, Any]) -> ReportResults:
             _one_per_key(kind, name, scores)
             scores[name] = float(metric["value"])
     return ReportResults(drift=drift, scores=scores, means=means)
+
+
+def drift_metric_ids(snapshot: Mapping[str, Any]) -> dict[str, str]:
+    """The id of each column's ValueDrift metric in ``Snapshot.dict()``, by column.
+
+    Evidently links every widget of a report to the id of the metric it shows, so the
+    page can be laid out by column (monitoring/page.py).
+    """
+    ids: dict[str, str] = {}
+    for metric in snapshot["metrics"]:
+        config = metric["config"]
+        if config["type"] == VALUE_DRIFT:
+            _one_per_key("ValueDrift", config["column"], ids)
+            ids[config["column"]] = metric["id"]
+    return ids

@@ -34,10 +34,11 @@ class ModelFacts:
 
 @dataclass(frozen=True)
 class ReferenceFacts:
-    """The reference rows compared with: how many, and their as-of days."""
+    """The reference rows compared with: how many, their as-of days, whose training rows."""
 
     rows: int
     as_of: tuple[str, ...]
+    model_version: str
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class MonitoringSummary:
     """Everything a monitoring run found and decided.
 
     run: the run's name (its folder), from its UTC time; current: where the current rows
-    came from, current_rows: how many; reports: the Evidently reports written.
+    came from, current_rows: how many; compared: both sides of the comparison in words;
+    reports: the Evidently reports written.
     """
 
     run: str
@@ -55,6 +57,7 @@ class MonitoringSummary:
     current: DataSource | LogSource
     current_rows: int
     reference: ReferenceFacts
+    compared: str
     data_drift: DataDrift
     prediction_drift: PredictionDrift
     performance: Performance
@@ -66,11 +69,13 @@ class MonitoringSummary:
             "run": self.run,
             "created_at": self.created_at,
             "decision": self.decision.action,
+            "hold": None if self.decision.hold is None else asdict(self.decision.hold),
+            "compared": self.compared,
             "reasons": list(self.decision.reasons),
             "checks": [asdict(rule) for rule in self.decision.checks],
             "model": asdict(self.model),
             "current": self.current.to_json() | {"rows": self.current_rows},
-            "reference": {"rows": self.reference.rows, "as_of": list(self.reference.as_of)},
+            "reference": asdict(self.reference) | {"as_of": list(self.reference.as_of)},
             "data_drift": self.data_drift.to_json(),
             "prediction_drift": self.prediction_drift.to_json(),
             "performance": self.performance.to_json(),

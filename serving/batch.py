@@ -45,6 +45,7 @@ SCORES_PREFIX = "scores_"
 """Batch score files are <scores_dir>/scores_<as-of date>.parquet and .csv."""
 AT_RISK_COLUMNS = (
     "customer_id",
+    "as_of",
     "region",
     "segment",
     "churn_probability",
@@ -55,8 +56,16 @@ AT_RISK_COLUMNS = (
     "contact",
     "expected_savings",
     "reasons",
+    "model_version",
 )
 """Columns of the retention team's at-risk list."""
+AT_RISK_DECIMALS = {
+    "churn_probability": 4,
+    "customer_value": 2,
+    "value_at_risk": 2,
+    "expected_savings": 2,
+}
+"""Decimals the at-risk list keeps: probabilities to 4, money to cents."""
 
 
 def scores_dir(settings: Settings) -> Path:
@@ -223,6 +232,18 @@ def write_batch(
 
 
 def at_risk_list(store: SnapshotStore, query: AtRiskQuery) -> pd.DataFrame:
-    """The retention team's list: the query's page of customers, AT_RISK_COLUMNS only."""
-    page = store.at_risk_page(query)
+    """The retention team's list: the query's page of customers, AT_RISK_COLUMNS only
+    (as_of from the snapshot), at full precision (campaigns record these numbers)."""
+    page = store.at_risk_page(query).assign(as_of=store.info().as_of)
     return page.loc[:, [column for column in AT_RISK_COLUMNS if column in page]]
+
+
+def rounded_for_people(page: pd.DataFrame) -> pd.DataFrame:
+    """The at-risk list as people read it (CSV, spreadsheets): money and probabilities
+    rounded as AT_RISK_DECIMALS says."""
+    rounded = {  # a column of the store with a null in it reads back as objects
+        column: page[column].astype("float64").round(decimals)
+        for column, decimals in AT_RISK_DECIMALS.items()
+        if column in page
+    }
+    return page.assign(**rounded)

@@ -15,10 +15,12 @@ from pydantic import BaseModel, TypeAdapter
 
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import Settings
+from zerochurn.features.catalog import column_spec
 from zerochurn.model.champion import ModelUnavailableError
 from zerochurn.serving.batch import now_utc, snapshot_store
 from zerochurn.serving.launch import SETTINGS_ENV
 from zerochurn.serving.model import ScoringModel, load_scoring_model
+from zerochurn.serving.reasons import reason_columns
 from zerochurn.serving.schemas import (
     AtRiskResponse,
     ChurnIndexResponse,
@@ -30,7 +32,7 @@ from zerochurn.serving.schemas import (
     ScoreResponse,
     SegmentIndex,
 )
-from zerochurn.serving.scoring import PROFILE_COLUMNS, reason_columns
+from zerochurn.serving.scoring import PROFILE_COLUMNS
 from zerochurn.serving.scoring_path import score_and_log
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
 from zerochurn.serving.table import require_kind, table_rows
@@ -83,26 +85,39 @@ def _reason_values(features: pd.DataFrame, names: np.ndarray) -> np.ndarray:
     return values
 
 
+def _catalog_drivers(names: np.ndarray) -> np.ndarray:
+    """(n,) the catalog's driver of each reason's feature (None where no reason)."""
+    return np.array(
+        [None if name is None else column_spec(name).driver for name in names], dtype=object
+    )
+
+
 def customer_scores(
     scores: Mapping[str, pd.Series | np.ndarray], features: pd.DataFrame, top_reasons: int
 ) -> list[CustomerScore]:
     """Response items of score columns (`score_columns`, or a score table's columns).
 
     features holds the same customers in the same order; each reason carries the
-    customer's value of its feature, read from there.
+    customer's value of its (strongest) feature, read from there.
     """
     items = _records({field: scores[field] for field in SCORE_FIELDS if field in scores})
     for item in items:
         item["top_reasons"] = []
     for rank in range(1, top_reasons + 1):
-        feature_col, text_col, contribution_col = reason_columns(rank)
-        names = _or_none(scores[feature_col])
+        columns = reason_columns(rank)
+        names = _or_none(scores[columns.feature])
         values = _reason_values(features, names)
-        texts = np.asarray(scores[text_col], dtype=object)
-        contributions = np.asarray(scores[contribution_col], dtype=np.float64)
+        drivers = (
+            _or_none(scores[columns.driver])
+            if columns.driver in scores
+            else _catalog_drivers(names)  # a snapshot scored before reasons had drivers
+        )
+        texts = np.asarray(scores[columns.text], dtype=object)
+        contributions = np.asarray(scores[columns.contribution], dtype=np.float64)
         for row in np.flatnonzero(pd.notna(names)):
             items[row]["top_reasons"].append(
                 {
+                    "driver": drivers[row],
                     "feature": names[row],
                     "text": texts[row],
                     "value": values[row],

@@ -28,12 +28,21 @@ class _Strict(BaseModel):
 
 
 class Reason(BaseModel):
-    """A feature pushing this customer's churn risk up."""
+    """A driver pushing this customer's churn risk up (serving/reasons.py)."""
 
-    feature: str = Field(description="Feature column, see features/catalog.py.")
-    text: str = Field(description="Readable explanation, with the customer's value.")
-    value: float | str | None = Field(description="The customer's value of the feature.")
-    contribution: float = Field(description="Push on the churn log-odds (TreeSHAP), > 0.")
+    driver: str = Field(
+        description="What the reason is about: complaints, satisfaction, buying, region, "
+        "segment, ... (features/drivers.py); a flat table's column is a driver of its own."
+    )
+    feature: str = Field(
+        description="The driver's feature pushing the risk up most, see features/catalog.py."
+    )
+    text: str = Field(description="The reason in plain words, with the customer's values.")
+    value: float | str | None = Field(description="The customer's value of that feature.")
+    contribution: float = Field(
+        description="Push of the driver's features together on the churn log-odds (their "
+        "TreeSHAP contributions added up), > 0."
+    )
 
 
 class CustomerScore(BaseModel):

@@ -8,8 +8,9 @@
 - customer_value: the value function of features/value_function.py with this customer's
   own monthly retention (from churn_probability over the horizon) and monthly margin.
 - value_at_risk: churn_probability x customer_value, in money.
-- top reasons: the features pushing this customer's risk up most (largest positive
-  TreeSHAP contributions, in log-odds), with the catalog's readable text.
+- top reasons: the drivers pushing this customer's risk up most (TreeSHAP contributions,
+  in log-odds, added up per driver; actionable drivers first), in plain words
+  (serving/reasons.py).
 
 The maths of the value columns is model/value.py's, of contact and expected_savings
 model/savings.py's; scoring_path.py scores and logs in one call.
@@ -17,23 +18,19 @@ model/savings.py's; scoring_path.py scores and logs in one call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
 from zerochurn.contract.cells import to_numbers
-from zerochurn.features.catalog import Kind, column_spec
 from zerochurn.model.card import ModelCard
 from zerochurn.model.savings import scoring_savings
 from zerochurn.model.value import churn_index, risk_adjusted_value, risk_tier, value_at_risk
 from zerochurn.serving.model import ScoringModel
+from zerochurn.serving.reasons import reason_table
 
 PROFILE_COLUMNS = ("region", "segment", "plan")
 """Customer attributes carried into score tables, for filters and segment reports."""
-REASON_SEPARATOR = "; "
 SEGMENT_COLUMNS = (
     "group",
     "customers",
@@ -44,82 +41,6 @@ SEGMENT_COLUMNS = (
     "value_at_risk",
 )
 """Columns of a segment churn index table, in order."""
-
-
-def reason_columns(rank: int) -> tuple[str, str, str]:
-    """Score-table columns of the reason ranked `rank` (1 = strongest): feature, text, contribution."""
-    return f"reason_{rank}_feature", f"reason_{rank}_text", f"reason_{rank}_contribution"
-
-
-@dataclass(frozen=True)
-class TopReasons:
-    """The strongest positive contributions of each row.
-
-    columns: (n, k) model feature index of each reason, -1 where a row has fewer than k
-    positive contributions; contributions: (n, k) their log-odds, NaN where none.
-    """
-
-    columns: np.ndarray
-    contributions: np.ndarray
-
-
-def top_reasons(contributions: np.ndarray, k: int) -> TopReasons:
-    """The k largest positive contributions per row, largest first (ties: lower column first).
-
-    contributions: (n, features) log-odds contributions. k passes of argmax, which is
-    much cheaper than sorting every row when k is a handful.
-    """
-    remaining = np.array(contributions, dtype=np.float64)
-    rows = np.arange(len(remaining))
-    columns = np.full((len(remaining), k), -1, dtype=np.intp)
-    values = np.full((len(remaining), k), np.nan)
-    for rank in range(min(k, remaining.shape[1])):
-        best = remaining.argmax(axis=1)
-        top = remaining[rows, best]
-        positive = top > 0
-        columns[positive, rank] = best[positive]
-        values[positive, rank] = top[positive]
-        remaining[rows, best] = -np.inf
-    return TopReasons(columns, values)
-
-
-def reason_texts(feature: str, values: Sequence[object], kind: Kind = "numeric") -> list[str]:
-    """`features.reason_text(feature, v)` for every v, looking the catalog entry up once.
-
-    reason_text resolves the catalog entry on every call (10-20 us); a million customers
-    with three reasons each need that done per feature, not per value. A column the
-    catalog does not know (a flat table's own) reads "<column>: <value>" as `kind`.
-    """
-    spec = column_spec(feature, kind)
-    if spec.group == "table" and spec.kind == "numeric":  # a table's numbers may be text
-        values = to_numbers(pd.Series(values, dtype=object), feature).tolist()
-    return [spec.text(value) for value in values]
-
-
-def _reason_table(
-    features: pd.DataFrame, names: Sequence[str], kinds: Sequence[Kind], reasons: TopReasons
-) -> dict[str, np.ndarray]:
-    """Score-table columns of the reasons: feature name, text and contribution per rank."""
-    n, k = reasons.columns.shape
-    texts = np.full((n, k), None, dtype=object)
-    for column in np.unique(reasons.columns[reasons.columns >= 0]):
-        name = names[column]
-        rows, ranks = np.nonzero(reasons.columns == column)
-        if name in features:
-            values = features[name].to_numpy(dtype=object)[rows].tolist()
-        else:
-            values = [None] * len(rows)
-        texts[rows, ranks] = reason_texts(name, values, kinds[column])
-    feature_names = np.array([*names, None], dtype=object)[reasons.columns]  # -1 -> None
-    table: dict[str, np.ndarray] = {}
-    for rank in range(k):
-        feature_col, text_col, contribution_col = reason_columns(rank + 1)
-        table[feature_col] = feature_names[:, rank]
-        table[text_col] = texts[:, rank]
-        table[contribution_col] = reasons.contributions[:, rank]
-    joined = [REASON_SEPARATOR.join(t for t in row if t is not None) for row in texts]
-    table["reasons"] = np.array(joined, dtype=object)
-    return table
 
 
 def decision_columns(
@@ -155,7 +76,7 @@ def score_columns(
     """
     matrix = model.encode(features)
     probability = model.probability(matrix)
-    reasons = top_reasons(model.contributions(matrix), config.top_reasons)
+    contributions = model.contributions(matrix)
     index = churn_index(probability, model.card.reference_churn_rate)
     margin_column = model.card.margin_column
     margin = (
@@ -181,7 +102,9 @@ def score_columns(
         "customer_value": value,
         "value_at_risk": value_at_risk(probability, value),
         **decision_columns(features, probability, model.card),
-        **_reason_table(features, model.feature_names, model.feature_kinds, reasons),
+        **reason_table(
+            features, model.feature_names, model.feature_kinds, contributions, config.top_reasons
+        ),
         "model_version": np.full(n, model.version, dtype=object),
         "scored_at": np.full(n, scored_at, dtype=object),
     }
@@ -200,8 +123,8 @@ def score_features(
     features: customer_id and any of the model's feature columns (missing ones read as
     missing values). Returns customer_id, the profile columns present (region, segment,
     plan), churn_probability, churn_index, risk_tier, customer_value, value_at_risk,
-    contact and expected_savings (only for a model trained with costs), reason_{i}_feature / _text / _contribution for i = 1..config.top_reasons, reasons
-    (the texts joined), model_version and scored_at.
+    contact and expected_savings (only for a model trained with costs), reason_{i}_feature / _driver / _text / _contribution for i =
+    1..config.top_reasons, reasons (the texts joined), model_version and scored_at.
     """
     columns = score_columns(features, model, config, value_function, scored_at=scored_at)
     return pd.DataFrame(columns)

@@ -75,7 +75,11 @@ class SnapshotUnusableError(RuntimeError):
 
 @dataclass(frozen=True)
 class SnapshotInfo:
-    """What the snapshot holds: its as-of date, the model that scored it, when and how many."""
+    """What the snapshot holds: its as-of date, the model that scored it, when and how many.
+
+    source: the data folder (or flat table file) the batch was built from; None when not
+    recorded (a snapshot written before it was).
+    """
 
     as_of: str
     model_version: str

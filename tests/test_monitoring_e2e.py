@@ -33,7 +33,8 @@ from zerochurn.monitoring.champion import ChampionContext, load_champion_context
 from zerochurn.monitoring.current import Retention, current_from_data, current_from_log
 from zerochurn.monitoring.errors import MonitoringError
 from zerochurn.monitoring.monitor import Outcome, check
-from zerochurn.monitoring.record import HISTORY_FILE, MONITORING_FOLDER, save
+from zerochurn.monitoring.precedent import HISTORY_FILE, MONITORING_FOLDER
+from zerochurn.monitoring.record import save
 from zerochurn.monitoring.tracking import EXPERIMENT_SUFFIX
 from zerochurn.serving import prediction_log
 from zerochurn.synthetic import generate_world, write_world

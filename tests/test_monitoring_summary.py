@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import replace
+
+import pandas as pd
 
 from zerochurn.configs.settings import MonitoringConfig
 from zerochurn.monitoring.current import DataSource, LogSource, Retention
 from zerochurn.monitoring.drift import DataDrift, PredictionDrift
 from zerochurn.monitoring.performance import Performance
-from zerochurn.monitoring.policy import decide
+from zerochurn.monitoring.policy import Hold, decide
+from zerochurn.monitoring.precedent import drift_report
 from zerochurn.monitoring.record import history_record
 from zerochurn.monitoring.results import ColumnDrift
 from zerochurn.monitoring.summary import ModelFacts, MonitoringSummary, ReferenceFacts
@@ -47,7 +51,8 @@ def summary(current, performance: Performance = UNJUDGED) -> MonitoringSummary:
         model=ModelFacts("zerochurn", "3", "abc", "2026-01-22T10:30:00+00:00", 2.0),
         current=current,
         current_rows=600,
-        reference=ReferenceFacts(rows=900, as_of=("2025-02-01", "2025-03-01")),
+        reference=ReferenceFacts(rows=900, as_of=("2025-02-01", "2025-03-01"), model_version="3"),
+        compared="600 current rows (...) against 900 reference rows (...)",
         data_drift=DRIFT,
         prediction_drift=PredictionDrift(PREDICTION, reference_mean=0.05, current_mean=0.06),
         performance=performance,
@@ -61,6 +66,8 @@ def test_summary_json_has_the_documented_blocks_in_order():
         "run",
         "created_at",
         "decision",
+        "hold",
+        "compared",
         "reasons",
         "checks",
         "model",
@@ -71,7 +78,8 @@ def test_summary_json_has_the_documented_blocks_in_order():
         "performance",
         "reports",
     ]
-    assert written["decision"] == "retrain"
+    assert written["decision"] == "retrain" and written["hold"] is None
+    assert written["compared"] == "600 current rows (...) against 900 reference rows (...)"
     assert written["checks"][0] == {
         "name": "data_drift",
         "fired": True,
@@ -90,7 +98,11 @@ def test_summary_json_has_the_documented_blocks_in_order():
         "period": "2026-07-01",
         "rows": 600,
     }
-    assert written["reference"] == {"rows": 900, "as_of": ["2025-02-01", "2025-03-01"]}
+    assert written["reference"] == {
+        "rows": 900,
+        "as_of": ["2025-02-01", "2025-03-01"],
+        "model_version": "3",
+    }
     assert written["reports"] == {"drift": "drift.html"}
     json.dumps(written, allow_nan=False)  # JSON-ready as it is
 
@@ -199,4 +211,33 @@ def test_the_history_line_reads_the_typed_summary():
         "auc_drop": None,
         "ece_change": None,
         "decision": "retrain",
+        "fired": ["data_drift", "prediction_drift"],
+        "until": None,
     }
+
+
+def test_a_held_decision_shows_its_state_until_and_reason_everywhere():
+    waiting = Hold("retrain_pending_labels", "2026-06-30", "retrain pending labels until ...")
+    checked = summary(DataSource(as_of="2025-10-01"))
+    held = replace(checked, decision=replace(checked.decision, hold=waiting))
+    written = held.to_json()
+    assert written["decision"] == "retrain_pending_labels"
+    assert written["hold"] == {
+        "state": "retrain_pending_labels",
+        "until": "2026-06-30",
+        "reason": "retrain pending labels until ...",
+    }
+    assert written["reasons"][0] == "retrain pending labels until ..."
+    line = history_record(held)
+    assert (line["decision"], line["until"]) == ("retrain_pending_labels", "2026-06-30")
+    # the history line is what the next run's policy reads back
+    report = drift_report(line)
+    assert report.drift_fired and report.period == pd.Timestamp("2025-10-01")
+    assert report.created_at == dt.datetime(2026, 1, 24, 10, 30, tzinfo=dt.UTC)
+
+
+def test_history_lines_from_before_fired_was_recorded_read_by_their_decision():
+    old = {"run": "r", "created_at": "2026-01-24T10:30:00+00:00", "period": "2025-10-01"}
+    assert drift_report(old | {"decision": "retrain"}).drift_fired
+    assert not drift_report(old | {"decision": "ok"}).drift_fired
+    assert not drift_report(old | {"decision": "retrain", "fired": ["model_age"]}).drift_fired

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 
 def test_run_end_to_end(tmp_path):
     workspace = tmp_path / "ws"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
-    env["COLUMNS"] = "250"  # keep Rich from wrapping paths
+    # no terminal and no COLUMNS, as in CI or under nohup: nothing may be hard-wrapped
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZEROCHURN_", "COLUMNS"))}
     command = [
         *(sys.executable, "-m", "zerochurn.cli", "--workspace", str(workspace)),
         *("--set", "generate.customers=1500", "--set", "training.gate.baseline_margin=-1"),
@@ -35,8 +35,25 @@ def test_run_end_to_end(tmp_path):
     assert (summaries[0].parent / "drift.html").is_file()
     last_run = json.loads((workspace / "training" / "last_run.json").read_text())
     assert last_run["champion"] is not None
-    assert (workspace / "api_key").stat().st_mode & 0o077 == 0
+    key_file = workspace / "api_key"
+    assert key_file.stat().st_mode & 0o077 == 0
     assert "curl" in result.stderr and "at_risk.csv" in result.stderr
-    assert "web workspace:     http://127.0.0.1:3000/app/" in result.stderr
+    assert "web workspace:       http://127.0.0.1:3000/app/" in result.stderr
     scored = sorted(path.name for path in (workspace / "scores").glob("scores_*.parquet"))
     assert len(scored) == 2  # the training data's end and the later months': a score history
+    # the three business reports are written and listed with the other results
+    for report in ("satisfaction", "complaints", "churn"):
+        html = workspace / "reports" / f"{report}.html"
+        assert html.is_file()
+        assert f"{report} report:" in result.stderr and str(html) in result.stderr
+    # the key is masked and read from its file; the MLflow UI command is one line
+    lines = result.stderr.splitlines()
+    assert key_file.read_text().strip() not in result.stderr
+    assert any(f'Bearer $(cat {key_file})"' in line for line in lines)
+    assert any(f"mlflow ui --backend-store-uri sqlite:///{workspace}" in line for line in lines)
+    # one line per step with elapsed time, and no library noise: that went to the log file
+    assert "done training in" in result.stderr
+    assert "fitting LightGBM and calibrating" in result.stderr
+    for noise in ("CloudPickle", "INFO mlflow", "Successfully registered", "Created version"):
+        assert noise not in result.stderr
+    assert "CloudPickle" in (workspace / "logs" / "zerochurn.log").read_text()

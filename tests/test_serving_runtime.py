@@ -90,3 +90,5 @@ def test_customer_scores_format_missing_values_and_reason_values():
     assert first.top_reasons[0].value == "north" and len(first.top_reasons) == 1
     assert second.region is None and second.customer_value is None
     assert second.top_reasons[0].value == 5.0
+    # scores made before reasons had drivers: the catalog's driver of the feature
+    assert [first.top_reasons[0].driver, second.top_reasons[0].driver] == ["region", "buying"]

@@ -9,17 +9,11 @@ import pandas as pd
 import pytest
 
 from zerochurn.configs.settings import CostConfig, ServingConfig, ValueFunctionConfig
-from zerochurn.features import reason_text
 from zerochurn.features.periods import DAYS_PER_MONTH
 from zerochurn.model.card import ModelCard
 from zerochurn.model.value import churn_index, risk_adjusted_value, risk_tier, value_at_risk
 from zerochurn.serving.batch import segment_table
-from zerochurn.serving.scoring import (
-    reason_texts,
-    score_features,
-    segment_churn_index,
-    top_reasons,
-)
+from zerochurn.serving.scoring import score_features, segment_churn_index
 
 CUTOFFS = {"high": 150, "medium": 100, "critical": 250}  # deliberately not in order
 # undiscounted, two months at most: CLV = m (1 + r)
@@ -69,47 +63,6 @@ def test_value_over_a_three_month_horizon():
     # 1 - 0.271 = 0.729 = 0.9^3: monthly retention 0.9 when the horizon is three months
     value = risk_adjusted_value([0.271], [10.0], horizon_days=3 * DAYS_PER_MONTH, config=TWO_MONTHS)
     np.testing.assert_allclose(value, [19.0])
-
-
-def test_top_reasons_are_positive_largest_first_ties_by_column():
-    contributions = np.array(
-        [
-            [0.1, -0.2, 0.3, 0.3],
-            [-1.0, 0.0, -0.5, -0.1],
-            [0.0, 0.2, 0.0, 0.0],
-        ]
-    )
-    reasons = top_reasons(contributions, k=3)
-    np.testing.assert_array_equal(reasons.columns, [[2, 3, 0], [-1, -1, -1], [1, -1, -1]])
-    np.testing.assert_array_equal(
-        reasons.contributions,
-        [[0.3, 0.3, 0.1], [np.nan, np.nan, np.nan], [0.2, np.nan, np.nan]],
-    )
-
-
-def test_top_reasons_agree_with_a_stable_sort():
-    rng = np.random.default_rng(0)
-    contributions = rng.integers(-3, 4, size=(500, 7)) / 2  # many ties and non-positives
-    reasons = top_reasons(contributions, k=4)
-    order = np.argsort(-contributions, axis=1, kind="stable")[:, :4]
-    top = np.take_along_axis(contributions, order, axis=1)
-    np.testing.assert_array_equal(reasons.columns, np.where(top > 0, order, -1))
-    np.testing.assert_array_equal(reasons.contributions, np.where(top > 0, top, np.nan))
-
-
-@pytest.mark.parametrize(
-    ("feature", "values"),
-    [
-        ("revenue_3m", [1234.5, np.nan, 0.0]),
-        ("complaints_open_over_30d", [2, 0]),
-        ("region", ["north", None]),
-        ("satisfaction_complaint_handling", [50.0, None]),
-        ("months_active_share", [0.5]),
-        ("revenue_trend", [-0.25]),
-    ],
-)
-def test_reason_texts_match_the_catalog(feature, values):
-    assert reason_texts(feature, values) == [reason_text(feature, v) for v in values]
 
 
 @dataclass
@@ -173,10 +126,17 @@ def test_score_features_puts_the_definitions_together():
     np.testing.assert_allclose(scores["customer_value"], [100, 200] * (1 + retention))
     np.testing.assert_allclose(scores["value_at_risk"], [0.3, 0.05] * scores["customer_value"])
     assert scores["reason_1_feature"].tolist() == ["complaints_open", "monthly_margin"]
-    assert scores["reason_1_text"].tolist() == ["3 complaints open", "Margin 200 per month"]
+    assert scores["reason_1_driver"].tolist() == ["complaints", "value"]
+    assert scores["reason_1_text"].tolist() == [
+        "Recent complaints weigh on this customer: 3 still open",
+        "Margin 200 per month",
+    ]
     assert scores["reason_2_feature"].iloc[0] == "region"
     assert pd.isna(scores["reason_2_feature"].iloc[1])  # only one positive contribution
-    assert scores["reasons"].tolist() == ["3 complaints open; Region north", "Margin 200 per month"]
+    assert scores["reasons"].tolist() == [
+        "Recent complaints weigh on this customer: 3 still open; Region north",
+        "Margin 200 per month",
+    ]
     assert scores["model_version"].tolist() == ["7", "7"]
     assert list(scores.columns[:4]) == ["customer_id", "region", "segment", "churn_probability"]
 

@@ -34,7 +34,8 @@ from zerochurn.serving import prediction_log
 from zerochurn.serving.batch import AT_RISK_COLUMNS, score_batch, scores_dir, snapshot_store
 from zerochurn.serving.launch import serve_command
 from zerochurn.serving.model import load_from_mlflow
-from zerochurn.serving.scoring import reason_columns, segment_churn_index
+from zerochurn.serving.reasons import reason_columns
+from zerochurn.serving.scoring import segment_churn_index
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
@@ -96,7 +97,9 @@ def _batch(world: Settings) -> pd.DataFrame:
 def _records(world: Settings, ids: list[str]) -> list[dict]:
     """Feature records of `ids` from the snapshot, as a CRM would post them."""
     features = snapshot_store(world).features(ids).set_index("customer_id").loc[ids]
-    return json.loads(features.drop(columns="as_of").reset_index().to_json(orient="records"))
+    rows = features.drop(columns="as_of").reset_index().astype(object)
+    # every float as it is (to_json would keep 10 digits), missing values as null
+    return json.loads(json.dumps(rows.where(rows.notna(), None).to_dict(orient="records")))
 
 
 def _assert_matches_batch(items: list[dict], batch: pd.DataFrame) -> None:
@@ -107,7 +110,7 @@ def _assert_matches_batch(items: list[dict], batch: pd.DataFrame) -> None:
         assert item["risk_tier"] == row["risk_tier"]
         assert item["customer_value"] == pytest.approx(row["customer_value"], rel=1e-12)
         assert item["value_at_risk"] == pytest.approx(row["value_at_risk"], rel=1e-12)
-        texts = [row[reason_columns(rank)[1]] for rank in range(1, 4)]
+        texts = [row[reason_columns(rank).text] for rank in range(1, 4)]
         assert [r["text"] for r in item["top_reasons"]] == [t for t in texts if pd.notna(t)]
 
 
@@ -151,7 +154,13 @@ def test_at_risk_cli_writes_the_retention_list(world, tmp_path):
     assert table["value_at_risk"].is_monotonic_decreasing
     batch = _batch(world)
     expected = batch[batch["region"] == "north"].nlargest(15, "value_at_risk")
-    assert table["value_at_risk"].tolist() == pytest.approx(expected["value_at_risk"].tolist())
+    # money to the cent, probabilities to 4 decimals; the as-of date and model version
+    assert table["value_at_risk"].tolist() == expected["value_at_risk"].round(2).tolist()
+    assert table["customer_value"].tolist() == expected["customer_value"].round(2).tolist()
+    assert table["churn_probability"].tolist() == (expected["churn_probability"].round(4).tolist())
+    info = snapshot_store(world).info()
+    assert set(table["as_of"]) == {info.as_of}
+    assert set(table["model_version"].astype(str)) == {info.model_version}
 
 
 def test_at_risk_cli_filters_by_plan(world, tmp_path):

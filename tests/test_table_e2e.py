@@ -149,8 +149,10 @@ def test_score_table_writes_scores_reasons_and_decisions(trained, tmp_path):
     assert result.exit_code == 0, result.output
     at_risk = pd.read_csv(listed)
     top = scores.sort_values("churn_probability", ascending=False, kind="stable").head(10)
-    assert at_risk["churn_probability"].tolist() == top["churn_probability"].tolist()
-    assert {"contact", "expected_savings", "reasons"} <= set(at_risk.columns)
+    # probabilities to 4 decimals, money to the cent
+    assert at_risk["churn_probability"].tolist() == top["churn_probability"].round(4).tolist()
+    assert at_risk["expected_savings"].tolist() == top["expected_savings"].round(2).tolist()
+    assert {"contact", "expected_savings", "reasons", "as_of", "model_version"} <= set(at_risk)
 
 
 def test_logged_model_scores_raw_rows_end_to_end(trained, tmp_path):

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+import zerochurn
+from zerochurn.cli import app
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
 from zerochurn.model.registry import (
     CHALLENGER,
     CHAMPION,
+    EXPERIMENT_KIND,
+    EXPERIMENT_KIND_TAG,
+    GIT_COMMIT_TAG,
     REFERENCE_ARTIFACT,
     REFERENCE_FILE,
+    VERSION_TAG,
     ChampionRegistry,
     configure,
     load_champion,
@@ -96,6 +104,25 @@ def test_run_records_everything(world):
     assert 0.5 < run.data.metrics["test_expected_auc_vs_oracle"] <= 1.0
 
 
+def test_runs_are_named_and_tagged_and_the_experiment_is_a_model_experiment(world):
+    settings, _, snapshots, outcome, _ = world
+    client = mlflow.MlflowClient(settings.tracking_uri)
+    run = client.get_run(outcome.run_id)
+    as_of = max(snapshots.split.test)
+    assert run.info.run_name == f"train v{outcome.version} as-of {as_of:%Y-%m-%d}"
+    assert run.data.tags[VERSION_TAG] == zerochurn.__version__
+    # the tests run from a git checkout of zerochurn: its commit is the run's source
+    head = subprocess.run(
+        ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.data.tags[GIT_COMMIT_TAG] == head.stdout.strip()
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND == "custom_model_development"
+
+
 def test_champion_from_registry_scores_exactly_as_at_training(world):
     settings, _, snapshots, outcome, registry = world
     client = mlflow.MlflowClient(settings.tracking_uri)
@@ -151,3 +178,19 @@ def test_rollback_without_history_is_refused(tmp_path):
     registry = ChampionRegistry(configure(settings), "nothing-here")
     with pytest.raises(ValueError, match="no earlier champion"):
         registry.rollback(reason="test")
+
+
+def test_models_prints_data_to_stdout_as_a_table_or_json(world):
+    settings, _, _, outcome, _ = world
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--workspace", str(settings.workspace), "models", "--json"])
+    assert listed.exit_code == 0, listed.output
+    versions = json.loads(listed.stdout)
+    (first,) = [entry for entry in versions if entry["version"] == outcome.version]
+    assert first["run_id"] == outcome.run_id
+    assert first["metrics"]["test_roc_auc"] > 0.5
+    (champion,) = [entry for entry in versions if "champion" in entry["aliases"]]
+    assert champion["champion_periods"][-1]["to"] is None  # champion until now
+    table = runner.invoke(app, ["--workspace", str(settings.workspace), "models"])
+    assert f"registered model {settings.mlflow.registered_model}" in table.stdout
+    assert table.stderr == ""

@@ -17,8 +17,8 @@ from zerochurn.model.metrics import (
     expected_calibration_error,
     expected_roc_auc,
 )
+from zerochurn.model.periods import out_of_time_split
 from zerochurn.training.gate import promotion_decision
-from zerochurn.training.split import out_of_time_split
 
 
 def test_ece_by_hand():

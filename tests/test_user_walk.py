@@ -1,7 +1,8 @@
 """What a user does, in one workspace, through the real CLI and the real server.
 
 Generate, train, batch-score, serve, call every scoring endpoint over HTTP, score a batch
-again, monitor the prediction log both wrote, and retrain --if-needed. Each step is the
+again, monitor the prediction log both wrote, retrain --if-needed, then monitor and
+retrain --if-needed again: the policy does not ask twice for the same drift. Each step is the
 command a user types; nothing is called in-process, so the rows the service logs and the
 rows batch scoring logs meet in monitoring exactly as they do in the field.
 """
@@ -32,7 +33,7 @@ COMMAND_SECONDS = 600
 
 def _environ() -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
-    return clean | SERVICE_ENV | {"COLUMNS": "250"}
+    return clean | SERVICE_ENV  # no terminal: nothing wraps, whatever the width
 
 
 def _zerochurn(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -90,3 +91,27 @@ def test_train_serve_call_every_endpoint_score_monitor_and_retrain(tmp_path):
         assert "challenger version" in retrained.stderr
         reloaded = server.post("/reload")
         assert reloaded.status_code == 200, reloaded.text
+
+    # The next batch is scored by the new champion, and the same drift is checked again
+    # right after the retrain it asked for: the new model could not learn from the drifted
+    # month (its labels are not in the data yet), so the policy waits for them instead of
+    # asking again, and says what it compared and why.
+    _zerochurn(workspace, "score")
+    again = _zerochurn(workspace, "monitor")
+    assert "decision: retrain\n" not in again.stderr
+    assert "decision: retrain_pending_labels (until " in again.stderr
+    assert "retrain pending labels until the data reaches" in again.stderr
+    latest = _summaries(workspace)[-1]
+    champion = latest["model"]["version"]
+    assert f"reference rows (model version {champion}'s training rows; as-of " in again.stderr
+    assert latest["decision"] == "retrain_pending_labels"
+    assert latest["hold"]["until"] > latest["current"]["period"]
+    assert latest["reference"]["model_version"] == champion
+    history = (workspace / "monitoring" / "history.jsonl").read_text().splitlines()
+    assert json.loads(history[-1])["until"] == latest["hold"]["until"]
+    # and retrain --if-needed does not train again
+    waited = _zerochurn(workspace, "retrain", "--if-needed")
+    assert "no retraining now: retrain_pending_labels until" in waited.stderr
+    assert "challenger version" not in waited.stderr
+    versions = json.loads(_zerochurn(workspace, "models", "--json").stdout)
+    assert [entry["version"] for entry in versions] == ["2", "1"]

@@ -19,13 +19,9 @@ from zerochurn.features.build import build_training_frame, monthly_as_of_dates
 from zerochurn.features.catalog import feature_roles
 from zerochurn.features.population import label_window_days
 from zerochurn.model.card import DataKind
+from zerochurn.model.periods import OutOfTimeSplit, out_of_time_split
 from zerochurn.training.columns import ColumnNote, choose_columns
-from zerochurn.training.split import (
-    OutOfTimeSplit,
-    RandomSplit,
-    out_of_time_split,
-    stratified_split,
-)
+from zerochurn.training.split import RandomSplit, stratified_split
 
 LABEL = "churned"
 KEYS = ("customer_id", "as_of")

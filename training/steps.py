@@ -18,11 +18,12 @@ from zerochurn.features.population import label_window_days
 from zerochurn.model.card import ModelCard
 from zerochurn.model.estimator import ChurnModel
 from zerochurn.model.metrics import classification_metrics, expected_roc_auc
+from zerochurn.model.periods import OutOfTimeSplit
 from zerochurn.model.savings import DecisionReport, decision_report
 from zerochurn.training.data import KEYS, LABEL, Snapshots
 from zerochurn.training.fit import fit_baseline, fit_churn_model
 from zerochurn.training.gate import GateDecision, promotion_decision
-from zerochurn.training.split import OutOfTimeSplit, RandomSplit
+from zerochurn.training.split import RandomSplit
 
 VALUE_COLUMN = "customer_value"
 

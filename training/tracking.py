@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,34 @@ import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
+from mlflow import ActiveRun
 from mlflow.models import infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from zerochurn.contract.schema import TABLE_SUFFIXES, TABLES
 from zerochurn.model.pyfunc import ChurnPyfunc
+from zerochurn.model.registry import end_status, provenance_tags
 
 MODEL_ARTIFACT = "model"
 HASH_CHUNK_BYTES = 1 << 20
 SERVED_PACKAGES = ("lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "mlflow")
+
+
+@contextmanager
+def tracked_run(run_name: str, *, nested: bool = False) -> Iterator[ActiveRun]:
+    """`mlflow.start_run` that never leaves its run RUNNING when the work stops early.
+
+    An interruption (Ctrl-C, or SIGTERM, which the CLI raises as a KeyboardInterrupt)
+    ends the run as KILLED, any other exception as FAILED (`registry.end_status`), and
+    the exception goes on. Runs are tagged with the zerochurn version and, in a git
+    checkout, the commit (`provenance_tags`).
+    """
+    with mlflow.start_run(run_name=run_name, nested=nested, tags=provenance_tags()) as run:
+        try:
+            yield run
+        except BaseException as error:
+            mlflow.end_run(end_status(error))
+            raise
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -22,9 +22,11 @@ from zerochurn.console import ProgressCallback
 from zerochurn.model.card import ModelCard
 from zerochurn.model.champion import CHAMPION, ModelUnavailableError, RegistryUnavailableError
 from zerochurn.model.estimator import ChurnModel
+from zerochurn.model.periods import OutOfTimeSplit
 from zerochurn.model.plots import calibration_figure
 from zerochurn.model.pyfunc import ChurnPyfunc
 from zerochurn.model.registry import (
+    MODEL_CARD_FILE,
     REFERENCE_ARTIFACT,
     REFERENCE_FILE,
     champion_registry,
@@ -64,6 +66,15 @@ class TrainingOutcome:
     champion: str | None
     savings: str | None = None
     savings_top_k: tuple[dict[str, object], ...] = ()
+
+
+def run_name(snapshots: Snapshots, data_dir: Path, version: str | None = None) -> str:
+    """A training run's name in MLflow: "train v7 as-of 2026-01-01" (the latest as-of date,
+    the test period's), or "train v7 telco.csv" for a flat table; no version until registered."""
+    named = "train" if version is None else f"train v{version}"
+    if isinstance(snapshots.split, OutOfTimeSplit):
+        return f"{named} as-of {max(snapshots.split.test):%Y-%m-%d}"
+    return f"{named} {Path(data_dir).name}"
 
 
 def check_costs(snapshots: Snapshots, config: CostConfig) -> None:
@@ -167,7 +178,7 @@ def _log_results(
             "n_features": len(features),
         }
     )
-    mlflow.log_dict(card.to_json(), "model_card.json")
+    mlflow.log_dict(card.to_json(), MODEL_CARD_FILE)
     mlflow.log_metrics(
         _prefixed("test", evaluation.metrics)
         | _prefixed("baseline", evaluation.baseline_metrics)
@@ -215,7 +226,10 @@ def train_and_register(
     check_costs(snapshots, settings.costs)  # a bad cost column fails before the run starts
     registry = champion_registry(settings)
     trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with reaching(settings.tracking_uri), mlflow.start_run(run_name=f"train-{trained_at}") as run:
+    with (
+        reaching(settings.tracking_uri),
+        tracking.tracked_run(run_name(snapshots, data_dir)) as run,
+    ):
         _log_lineage(settings, snapshots, data_dir)
         booster = settings.training.lightgbm
         if tune_trials:
@@ -234,6 +248,7 @@ def train_and_register(
         card = model_card(snapshots, settings, trained_at=trained_at, savings=evaluation.savings)
         model_uri = _log_results(snapshots, settings, candidates, evaluation, card)
     version = registry.register(model_uri)
+    registry.client.update_run(run.info.run_id, name=run_name(snapshots, data_dir, version.version))
     registry.tag_version(version.version, "gate", json.dumps(asdict(decision)))
     promotion = decide(decision)
     if promotion.promote:

@@ -15,6 +15,7 @@ from zerochurn.configs.settings import LightGBMConfig, Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.training.data import LABEL, Snapshots
 from zerochurn.training.fit import fit_churn_model
+from zerochurn.training.tracking import tracked_run
 
 SEARCH_SPACE = {
     "learning_rate": loguniform(0.01, 0.2),
@@ -53,7 +54,7 @@ def tune_booster(
         candidate = base.model_copy(
             update={k: type(getattr(base, k))(v) for k, v in sampled.items()}
         )
-        with mlflow.start_run(run_name=f"trial-{number}", nested=True):
+        with tracked_run(f"trial {number} of {trials}", nested=True):
             model = fit_churn_model(snapshots, settings, candidate)
             auc = float(
                 roc_auc_score(calibration[LABEL], model.raw_score(calibration[snapshots.features]))

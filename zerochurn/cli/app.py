@@ -6,7 +6,10 @@ monitoring.py, reports.py, run.py) and are registered here in pipeline order.
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -30,6 +33,24 @@ app = typer.Typer(
 )
 app.add_typer(report_app, name="report")
 app.add_typer(campaign_app, name="campaign")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a command stops as it does on Ctrl-C:
+    MLflow runs end KILLED, temporary files are removed, the command exits 130."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+
+def _print_version(value: bool) -> None:
+    """--version: print the package version to stdout and stop."""
+    if value:
+        from zerochurn import __version__
+
+        sys.stdout.write(f"zerochurn {__version__}\n")
+        raise typer.Exit()
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:
@@ -59,8 +80,15 @@ def main(
         list[str] | None,
         typer.Option("--set", help="Override any setting: --set churn.horizon_days=60."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """zerochurn: churn risk, customer value and reasons, with MLflow, BentoML and Evidently."""
+    signal.signal(signal.SIGTERM, _terminate)
     overrides = _parse_set(set_ or [])
     if workspace is not None:
         overrides["workspace"] = str(workspace)

@@ -12,6 +12,7 @@ import typer
 
 from zerochurn.configs import ConfigError, Settings, load_settings
 from zerochurn.console import console
+from zerochurn.logs import route_to_file
 
 AsOfOption = Annotated[
     dt.datetime | None,
@@ -43,13 +44,19 @@ class Options:
         self.overrides = overrides
 
     def settings(self, **flags: Any) -> Settings:
-        """Settings with this command's flags (dotted keys; None = not given) on top of the rest."""
+        """Settings with this command's flags (dotted keys; None = not given) on top of the rest.
+
+        Library messages (MLflow, warnings) go to the workspace's log file from here on
+        (zerochurn.logs).
+        """
         given = {key: value for key, value in flags.items() if value is not None}
         try:
-            return load_settings(self.config_file, {**self.overrides, **given})
+            settings = load_settings(self.config_file, {**self.overrides, **given})
         except ConfigError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2) from exc
+        route_to_file(settings.workspace)
+        return settings
 
 
 def data_dir(settings: Settings, given: Path | None) -> Path:

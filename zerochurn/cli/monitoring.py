@@ -58,6 +58,7 @@ def _check_and_save(
     from zerochurn.monitoring.current import current_from_data, current_from_log
     from zerochurn.monitoring.errors import MonitoringError
     from zerochurn.monitoring.monitor import check
+    from zerochurn.monitoring.precedent import load_precedent
     from zerochurn.monitoring.record import save
 
     now = dt.datetime.now(dt.UTC)
@@ -79,8 +80,10 @@ def _check_and_save(
                 current = current_from_log(
                     settings, champion, raw, since=start, until=until, report=report
                 )
+            report("reading the monitoring history and the newest trained version")
+            precedent = load_precedent(settings)
             report("running the Evidently reports")
-            outcome = check(champion, current, settings, now=now)
+            outcome = check(champion, current, settings, now=now, precedent=precedent)
             report("writing the reports")
             folder = save(outcome, settings)
     except MonitoringError as exc:
@@ -132,11 +135,13 @@ def _print_summary(summary: MonitoringSummary, folder: Path) -> None:
             f"performance not judged: {performance.rows:,} labelled rows, "
             f"{performance.churners:,} churners"
         )
-    action = summary.decision.action
-    colour = "yellow" if action == "retrain" else "green"
-    console.print(f"decision: [bold {colour}]{action}[/]")
-    for reason in summary.decision.reasons:
-        console.print(f"  - {reason}", highlight=False)
+    console.print(f"compared: {summary.compared}", markup=False, highlight=False)
+    decision = summary.decision
+    colour = {"retrain": "yellow", "ok": "green"}.get(decision.action, "cyan")
+    until = "" if decision.hold is None else f" (until {decision.hold.until})"
+    console.print(f"decision: [bold {colour}]{decision.action}[/]{until}")
+    for reason in decision.reasons:
+        console.print(f"  - {reason}", markup=False, highlight=False)
     console.print(f"report: {folder}")
 
 
@@ -186,7 +191,8 @@ def retrain(
     """Train a challenger on the data; the promotion gate decides whether it becomes champion.
 
     With --if-needed, first run the monitor (same DATA_DIR, --since and --as-of as
-    `zerochurn monitor`) and train only when its policy says retrain.
+    `zerochurn monitor`) and train only when its policy says retrain: not while it waits
+    for labels (retrain_pending_labels) or cools down after the last retrain (cooldown).
     """
     settings = ctx.obj.settings()
     from_data = data_dir is not None or as_of is not None
@@ -201,6 +207,11 @@ def retrain(
         decision = _check_and_save(settings, raw, from_data=from_data, since=since, as_of=as_of)
         if decision.action == "ok":
             console.print("[green]no retraining needed[/]")
+            return
+        if decision.hold is not None:
+            console.print(
+                f"[cyan]no retraining now[/]: {decision.action} until {decision.hold.until}"
+            )
             return
         reasons = decision.reasons
     source = data_dir_of(settings, data_dir)

@@ -3,6 +3,8 @@
 zerochurn.cli.app registers `report_app` with `app.add_typer(report_app, name="report")`.
 Each command writes `<workspace>/reports/<report>.html`, `<report>.json` and one CSV per
 table; only the Typer and Rich basics are imported here, the report code inside commands.
+Without DATA_DIR a report reads the data folder the latest batch scores were built from
+(recorded in the snapshot store), else the configured one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import typer
 from rich.markup import escape
 
 from zerochurn.cli.common import DataDirArgument, load_raw_or_exit
-from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
 from zerochurn.console import console, progress
 
@@ -68,11 +69,30 @@ def _build(title: str, make: Callable[[Callable[[str], None]], Report]) -> Repor
         _fail(exc)
 
 
-def _write(report: Report, settings: Settings) -> None:
+def _write(report: Report, settings: Settings) -> Path:
+    """Write the report's files; return its HTML page."""
     from zerochurn.reports.html import write_report
 
     html, *others = write_report(report, settings.workspace / REPORTS_DIR)
     console.print(f"wrote {html} with {', '.join(path.name for path in others)}")
+    return html
+
+
+def data_dir_of(settings: Settings, given: Path | None) -> Path:
+    """DATA_DIR when given, else the folder of the latest batch scores, else the configured one."""
+    from zerochurn.serving.batch import snapshot_store
+    from zerochurn.serving.store import SnapshotMissingError
+
+    if given is not None:
+        return given
+    try:
+        folder = snapshot_store(settings).info().data_dir
+    except SnapshotMissingError:
+        folder = None
+    if folder is not None and Path(folder).is_dir():
+        console.print(f"data: {folder} (the latest batch scores were built from it)")
+        return Path(folder)
+    return settings.data_dir
 
 
 @report_app.command()
@@ -86,7 +106,7 @@ def satisfaction(
     by: Annotated[
         str | None, typer.Option(help="region or segment [default: reports.group_by].")
     ] = None,
-) -> None:
+) -> Path:
     """Survey scores per item and region or segment, quarter over quarter, against the target."""
     from zerochurn.reports.satisfaction import parse_quarter, satisfaction_report
 
@@ -105,7 +125,7 @@ def satisfaction(
             satisfied_score=settings.features.satisfied_score,
         ),
     )
-    _write(report, settings)
+    return _write(report, settings)
 
 
 @report_app.command()
@@ -116,7 +136,7 @@ def complaints(
         str | None,
         typer.Option(help="Month to report, YYYY-MM [default: the latest with complaints]."),
     ] = None,
-) -> None:
+) -> Path:
     """The complaint process per department and month: volume, timeliness, follow-up, backlog."""
     from zerochurn.reports.complaints import complaints_report, parse_month
 
@@ -129,11 +149,11 @@ def complaints(
         "complaints report",
         lambda _: complaints_report(table, month=period, as_of=raw.end, config=settings.reports),
     )
-    _write(report, settings)
+    return _write(report, settings)
 
 
 @report_app.command()
-def churn(ctx: typer.Context, data_dir: DataDirArgument = None) -> None:
+def churn(ctx: typer.Context, data_dir: DataDirArgument = None) -> Path:
     """Monthly and annualised churn, by satisfaction and complaint outcome, and value lost."""
     from zerochurn.reports.churn import churn_report
 
@@ -149,4 +169,4 @@ def churn(ctx: typer.Context, data_dir: DataDirArgument = None) -> None:
             progress=step,
         ),
     )
-    _write(report, settings)
+    return _write(report, settings)

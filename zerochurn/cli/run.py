@@ -6,6 +6,9 @@ where everything went.
 
 from __future__ import annotations
 
+import os
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +16,16 @@ import typer
 
 from zerochurn.cli.data import features, generate, validate
 from zerochurn.cli.monitoring import retrain
+from zerochurn.cli.reports import churn, complaints, satisfaction
 from zerochurn.cli.serving import at_risk, score, serve
 from zerochurn.cli.training import train
 from zerochurn.configs import Settings
 from zerochurn.console import console
+from zerochurn.logs import LOG_FILE
+
+MASK_SHOWN = 4
+"""Characters of the API key shown at each end when it is printed masked."""
+REPORT_NAMES = ("satisfaction", "complaints", "churn")
 
 
 def later_world_flags(settings: Settings) -> dict[str, object]:
@@ -45,28 +54,53 @@ def latest_monitoring_report(workspace: Path) -> Path | None:
     return reports[-1] if reports else None
 
 
-def describe_outputs(settings: Settings, at_risk_csv: Path, api_key: str) -> None:
-    """Tell people where the results are and how to call the service."""
+def masked(key: str) -> str:
+    """An API key as it may be printed: its first and last characters only."""
+    shown = min(MASK_SHOWN, len(key) // 4)
+    return f"{key[:shown]}...{key[len(key) - shown :]}" if shown else "..."
+
+
+def key_expression(settings: Settings, key: str) -> tuple[str, str]:
+    """Where the service's key can be read, and a shell expression that reads it.
+
+    The workspace's api_key file when it holds the key (`ensure_api_key` made it), else
+    ZEROCHURN_API_KEYS when the key came from there, else a placeholder for a key
+    configured in serving.api_keys.
+    """
+    from zerochurn.serving.auth import API_KEY_FILE, API_KEYS_ENV
+
+    key_file = (settings.workspace / API_KEY_FILE).resolve()
+    if key_file.is_file() and key_file.read_text().strip() == key:
+        return str(key_file), f"$(cat {shlex.quote(str(key_file))})"
+    if key in os.environ.get(API_KEYS_ENV, "").split(","):
+        return API_KEYS_ENV, f"${{{API_KEYS_ENV}%%,*}}"
+    return "serving.api_keys", "KEY"
+
+
+def describe_outputs(
+    settings: Settings, at_risk_csv: Path, reports: Sequence[Path], api_key: str
+) -> None:
+    """Tell people where the results are and how to call the service (key masked)."""
     host, port = settings.serving.host, settings.serving.port
     report = latest_monitoring_report(settings.workspace)
-    console.print("[bold]Results[/]")
-    console.print(f"  at-risk list:      {at_risk_csv.resolve()}")
-    console.print(f"  Evidently report:  {report.resolve() if report else '(none)'}")
-    console.print(
-        f"  MLflow UI:         .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri}"
-    )
-    console.print("  reports:           zerochurn report satisfaction|complaints|churn")
-    console.print(
-        f"  web workspace:     http://{host}:{port}/app/ (sign in with the API key below)"
-    )
-    console.print("[bold]Call the service[/] (API key in ZEROCHURN_API_KEYS or the workspace):")
-    console.print(
-        f"  curl -s -X POST http://{host}:{port}/at_risk -H 'Authorization: Bearer {api_key}'"
+    where, expression = key_expression(settings, api_key)
+    lines = [
+        "Results",
+        f"  at-risk list:        {at_risk_csv.resolve()}",
+        *(
+            f"  {name + ' report:':<21}{path.resolve()}"
+            for name, path in zip(REPORT_NAMES, reports, strict=True)
+        ),
+        f"  Evidently report:    {report.resolve() if report else '(none)'}",
+        f"  MLflow UI:           .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri}",
+        f"  library log:         {(settings.workspace / LOG_FILE).resolve()}",
+        f"  web workspace:       http://{host}:{port}/app/ (sign in with the API key)",
+        f"Call the service (API key {masked(api_key)} in {where}):",
+        f'  curl -s -X POST http://{host}:{port}/at_risk -H "Authorization: Bearer {expression}"'
         " -H 'Content-Type: application/json' -d '{\"limit\": 5}'",
-        highlight=False,
-        markup=False,
-        soft_wrap=True,
-    )
+    ]
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def run(
@@ -79,8 +113,9 @@ def run(
 
     Generate a world and check it, build features, train and register, batch-score;
     then simulate `run.later_months` more months with `run.later_drift`, monitor them
-    against the champion, retrain if the policy fires, re-score, write the at-risk list,
-    and serve on 127.0.0.1 (the JSON API and the web workspace at /app/).
+    against the champion, retrain if the policy fires, re-score, write the at-risk list
+    and the satisfaction, complaint and churn reports, and serve on 127.0.0.1 (the JSON
+    API and the web workspace at /app/).
     """
     from zerochurn.serving.auth import ensure_api_key
 
@@ -96,8 +131,13 @@ def run(
     score(ctx, data_dir=later_dir)
     at_risk_csv = settings.workspace / "at_risk.csv"
     at_risk(ctx, out=at_risk_csv, top=settings.run.at_risk_top)
+    reports = [
+        satisfaction(ctx, data_dir=later_dir),
+        complaints(ctx, data_dir=later_dir),
+        churn(ctx, data_dir=later_dir),
+    ]
     api_key = ensure_api_key(settings)
-    describe_outputs(settings, at_risk_csv, api_key)
+    describe_outputs(settings, at_risk_csv, reports, api_key)
     console.print(f"[bold green]zerochurn run finished[/]; everything is in {settings.workspace}")
     if serve_after:
         serve(ctx)

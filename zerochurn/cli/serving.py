@@ -20,7 +20,7 @@ from zerochurn.cli.common import (
     print_problems,
 )
 from zerochurn.configs import Settings
-from zerochurn.console import console, progress
+from zerochurn.console import console, data_console, progress
 from zerochurn.serving.launch import BENTOML_HOME_ENV, bentoml_environment, serve_command
 
 
@@ -44,7 +44,7 @@ def _print_tiers(scores, title: str) -> None:
     tiers = scores.groupby("risk_tier")["value_at_risk"].agg(["size", "sum"])
     for tier, row in tiers.sort_values("sum", ascending=False).iterrows():
         table.add_row(str(tier), f"{int(row['size']):,}", f"{row['sum']:,.0f}")
-    console.print(table)
+    data_console.print(table)
     if "contact" in scores:
         contact = scores[scores["contact"]]
         unknown = int(contact["expected_savings"].isna().sum())
@@ -233,6 +233,7 @@ def at_risk(
 ) -> None:
     """Write the retention team's list of customers at risk, from the latest batch scores."""
     from zerochurn.io import write_table
+    from zerochurn.serving.batch import rounded_for_people
 
     settings = ctx.obj.settings()
     query = at_risk_query(
@@ -247,7 +248,7 @@ def at_risk(
         sort=sort,
     )
     info, table = at_risk_page(settings, query)
-    write_table(table, out)
+    write_table(rounded_for_people(table), out)
     console.print(
         f"wrote {out}: {len(table):,} customers at {info.as_of} (model version "
         f"{info.model_version}), value at risk {table['value_at_risk'].sum():,.0f}"

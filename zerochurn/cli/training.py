@@ -19,7 +19,7 @@ from zerochurn.cli.common import (
 )
 from zerochurn.cli.common import data_dir as data_dir_of
 from zerochurn.configs import Settings
-from zerochurn.console import console, progress
+from zerochurn.console import console, data_console, progress
 
 
 def _train(
@@ -203,20 +203,37 @@ def _registry(settings: Settings):
     return champion_registry(settings)
 
 
-def models(ctx: typer.Context) -> None:
-    """Every registered model version: metrics, aliases and when it was champion."""
+def models(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the versions as JSON (for scripts).")
+    ] = False,
+) -> None:
+    """Every registered model version: metrics, aliases and when it was champion.
+
+    The table (or with --json a list of versions) goes to stdout.
+    """
     from zerochurn.model.champion import RegistryUnavailableError
 
     with exit_on(RegistryUnavailableError):
-        _models(ctx.obj.settings())
+        _models(ctx.obj.settings(), as_json=as_json)
 
 
-def _models(settings: Settings) -> None:
+def _models(settings: Settings, *, as_json: bool) -> None:
     registry = _registry(settings)
+    summaries = registry.summaries()
+    if as_json:
+        versions = [
+            asdict(summary)
+            | {"champion_periods": [{"from": a, "to": b} for a, b in summary.champion_periods]}
+            for summary in summaries
+        ]
+        data_console.print_json(data=versions)
+        return
     table = Table(title=f"registered model {registry.name}")
     for column in ("version", "created", "aliases", "test AUC", "test ECE", "champion periods"):
         table.add_column(column)
-    for summary in registry.summaries():
+    for summary in summaries:
         periods = "; ".join(f"{start} .. {end or 'now'}" for start, end in summary.champion_periods)
         table.add_row(
             summary.version,
@@ -226,7 +243,7 @@ def _models(settings: Settings) -> None:
             f"{summary.metrics.get('test_ece', float('nan')):.4f}",
             periods,
         )
-    console.print(table)
+    data_console.print(table)
 
 
 def promote(

@@ -51,6 +51,19 @@ class ModelCard:
         card["costs"] = None if self.costs is None else self.costs.model_dump(mode="json")
         return card
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelCard:
+        """The card `to_json` wrote (model_card.json): lists back to tuples, costs typed."""
+        costs = data.get("costs")
+        return cls(
+            **data
+            | {
+                "train_as_of": tuple(data["train_as_of"]),
+                "test_as_of": tuple(data["test_as_of"]),
+                "costs": None if costs is None else CostConfig(**costs),
+            }
+        )
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, reading a card logged before costs were typed (costs as a dict)."""
         costs = state.get("costs")

@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import json
 import os
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,8 +40,11 @@ from mlflow.environment_variables import (
 )
 from mlflow.exceptions import MlflowException
 
+from zerochurn import __version__
 from zerochurn.configs.secrets import redact_uri
 from zerochurn.configs.settings import MlflowConfig, Settings
+from zerochurn.logs import adopt_mlflow_loggers
+from zerochurn.model.card import ModelCard
 from zerochurn.model.champion import (
     CHALLENGER,
     CHAMPION,
@@ -53,9 +57,19 @@ from zerochurn.model.champion import (
 
 EVENT_TAG_PREFIX = "zerochurn.event."
 SQLITE_URI_PREFIX = "sqlite:///"
+MODEL_CARD_FILE = "model_card.json"
+"""Training logs the model's card here, beside the model."""
 REFERENCE_ARTIFACT = "reference"
 REFERENCE_FILE = "reference.parquet"
 """Training logs a sample of its rows with their scores here: monitoring's reference."""
+
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+"""MLflow 3's experiment kind (its UI's types): without it the UI guesses, and may open
+an experiment in its GenAI view."""
+VERSION_TAG = "zerochurn.version"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+GIT_TIMEOUT_SECONDS = 5
 
 Action = Literal["promote", "rollback"]
 
@@ -128,8 +142,12 @@ def connect(settings: Settings) -> MlflowClient:
     """Point MLflow's tracking and registry at the configured URI; a client on it.
 
     Bounds MLflow's HTTP requests (`bound_requests`). Creates nothing: readers (serving)
-    use it as it is.
+    use it as it is. MLflow's own log lines go to the root logger from here on
+    (zerochurn.logs.adopt_mlflow_loggers), and it draws no progress bars while it
+    downloads artifacts.
     """
+    adopt_mlflow_loggers()
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = settings.tracking_uri
     bound_requests(settings.mlflow)
     mlflow.set_tracking_uri(uri)
@@ -137,19 +155,54 @@ def connect(settings: Settings) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+@functools.cache
+def provenance_tags() -> dict[str, str]:
+    """Tags of every run zerochurn logs: the package version, and the git commit of the
+    checkout it runs from (MLflow's own source tag, shown in its UI), when it runs from one."""
+    tags = {VERSION_TAG: __version__}
+    checkout = Path(__file__).resolve().parents[2]  # zerochurn/model/registry.py -> repo
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(checkout), "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return tags
+    lines = found.stdout.split()
+    if found.returncode == 0 and len(lines) == 2 and Path(lines[0]).resolve() == checkout:
+        tags[GIT_COMMIT_TAG] = lines[1]
+    return tags
+
+
+def end_status(error: BaseException | None) -> str:
+    """The MLflow status a run ends with: FINISHED, KILLED when interrupted (Ctrl-C, or
+    SIGTERM raised as a KeyboardInterrupt by the CLI), FAILED on any other exception."""
+    if error is None:
+        return "FINISHED"
+    return "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+
+
 def ensure_experiment(client: MlflowClient, settings: Settings, name: str, folder: str = "") -> str:
-    """Id of experiment `name`, created if missing.
+    """Id of experiment `name`, created if missing, tagged as a custom-model experiment.
 
     With the embedded default (SQLite in the workspace) its artifacts go to
     <workspace>/mlflow/artifacts[/folder]; a remote server keeps its own artifact store.
     """
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
+        if experiment.tags.get(EXPERIMENT_KIND_TAG) is None:  # made before the tag was set
+            client.set_experiment_tag(
+                experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
+            )
         return experiment.experiment_id
     location = None
     if settings.mlflow.tracking_uri is None:
         location = (settings.workspace / "mlflow" / "artifacts" / folder).resolve().as_uri()
-    return client.create_experiment(name, artifact_location=location)
+    return client.create_experiment(
+        name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+    )
 
 
 def configure(settings: Settings) -> MlflowClient:
@@ -157,7 +210,6 @@ def configure(settings: Settings) -> MlflowClient:
 
     Creates the embedded store's folder and the experiment, and makes it the active one.
     """
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if settings.tracking_uri.startswith(SQLITE_URI_PREFIX):
         (settings.workspace / "mlflow").mkdir(parents=True, exist_ok=True)
     client = connect(settings)
@@ -183,24 +235,30 @@ def log_side_run(
 
     For the stages that log beside training (monitoring, campaigns): an explicit client and
     experiment id, so the process's active experiment is left to training. Artifacts go to
-    <workspace>/mlflow/artifacts/<artifact_folder> with the embedded store. Returns the id.
+    <workspace>/mlflow/artifacts/<artifact_folder> with the embedded store. Interrupted
+    (KeyboardInterrupt, SIGTERM in the CLI) the run ends KILLED, on any other error FAILED,
+    never left RUNNING. Returns the id.
     """
     client = configure(settings)
     experiment = settings.mlflow.experiment + experiment_suffix
     run = client.create_run(
         ensure_experiment(client, settings, experiment, artifact_folder),
         run_name=run_name,
-        tags=dict(tags),
+        tags=dict(tags) | provenance_tags(),
     )
     run_id = run.info.run_id
-    stamp = int(time.time() * 1000)
-    client.log_batch(
-        run_id,
-        metrics=[Metric(name, float(value), stamp, 0) for name, value in metrics.items()],
-        params=[Param(name, str(value)) for name, value in (params or {}).items()],
-    )
-    for path in artifacts:
-        client.log_artifact(run_id, str(path))
+    try:
+        stamp = int(time.time() * 1000)
+        client.log_batch(
+            run_id,
+            metrics=[Metric(name, float(value), stamp, 0) for name, value in metrics.items()],
+            params=[Param(name, str(value)) for name, value in (params or {}).items()],
+        )
+        for path in artifacts:
+            client.log_artifact(run_id, str(path))
+    except BaseException as error:
+        client.set_terminated(run_id, end_status(error))
+        raise
     client.set_terminated(run_id)
     return run_id
 
@@ -405,6 +463,23 @@ def load_champion_from(location: str, found: ChampionVersion) -> Champion:
     """The champion `found` loaded from its model files at `location` (a model URI)."""
     pyfunc = mlflow.pyfunc.load_model(location).unwrap_python_model()
     return Champion(registered=found, model=pyfunc.model, card=pyfunc.card)
+
+
+def newest_card(settings: Settings) -> tuple[str, ModelCard] | None:
+    """The newest registered version, whatever its aliases, and its logged model card;
+    None when nothing is registered yet. Reads only (nothing is created)."""
+    uri = settings.tracking_uri
+    if uri.startswith(SQLITE_URI_PREFIX) and not Path(uri[len(SQLITE_URI_PREFIX) :]).is_file():
+        return None
+    client = connect(settings)
+    found = client.search_model_versions(f"name='{settings.mlflow.registered_model}'")
+    if not found:
+        return None
+    newest = max(found, key=lambda version: int(version.version))
+    with tempfile.TemporaryDirectory() as folder:
+        path = client.download_artifacts(newest.run_id, MODEL_CARD_FILE, folder)
+        card = ModelCard.from_json(json.loads(Path(path).read_text()))
+    return str(newest.version), card
 
 
 def load_reference(settings: Settings, found: ChampionVersion) -> pd.DataFrame:
