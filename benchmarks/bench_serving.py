@@ -1,29 +1,52 @@
-"""Benchmark the scoring service over HTTP on 127.0.0.1: one customer, and 1,000, per request.
+"""Benchmark the scoring service over HTTP on 127.0.0.1, side by side with a bare BentoML echo.
 
-Run: .venv/bin/python benchmarks/bench_serving.py [--sizes 1 100 1000] [--repeats 3]
+Run: .venv/bin/python benchmarks/bench_serving.py [--seconds 60] [--clients 8]
 Setup (untimed, cached in benchmarks/.out/serving_world): a 24-month world of 10,000
-customers, a trained champion and the feature rows at the end of the data. Each child
-starts the real server (`zerochurn serve`'s command line) and posts the same request
-REQUESTS[size] times on one keep-alive connection after a warm-up. Reported: p50, p99
-and mean latency in ms; `raw_p50_ms`, the in-process ChurnModel.predict_churn of the same
-rows (encode + booster + calibration, one OpenMP thread as in the service); their ratio.
-Targets (issue #5): one customer p50 <= 10 ms and p99 <= 25 ms.
+customers, a trained champion, its batch scores and snapshot store (the ids are looked up
+there: SQLite's indexed lookups cost the same at 50,000). In one run the script starts the
+real service (`zerochurn serve`'s command line, default settings: serving.workers workers
+of serving.threads threads, the prediction log fsync'd) and benchmarks/echo_service.py
+with the same workers and threads, and measures each on the same bodies, one after the
+other, each with a keep-alive client after a warm-up:
+
+- one customer by id (`/score_customers`, 1 id), SEQUENTIAL requests: p50, p99;
+- one feature record (`/score`), SEQUENTIAL requests (no target; the issue's second figure);
+- 1,000 customers by id, BIG_REQUESTS requests: p50, p99, against `raw_p50_ms`, the
+  in-process ChurnModel.predict_churn of the same rows (encode, booster, calibration, one
+  OpenMP thread as in the service);
+- `--clients` concurrent keep-alive clients (in CLIENT_PROCESSES processes) for `--seconds`,
+  one random customer by id per request: requests/s, p50, p99, errors (any non-200).
+
+`peak_rss_mb` is the peak resident memory of the server's processes together (supervisor
+and workers), `echo_peak_rss_mb` the echo's. Targets (issue #16): one customer p50 <= 1.5 x
+the echo's p50 and <= 5 ms, p99 <= 15 ms; 1,000 customers <= 2 x raw + 5 ms; the clients'
+throughput >= 50% of the echo's with 0 errors. `met` says whether each was met.
+Results land in benchmarks/results/serving.json (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import multiprocessing
 import os
+import random
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
-from harness import main
+import psutil
+from harness import write_results
 from threadpoolctl import threadpool_limits
 
 from zerochurn.configs import Settings, load_settings
@@ -31,20 +54,25 @@ from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
 from zerochurn.features.build import build_features
 from zerochurn.model.registry import ChampionRegistry, configure
-from zerochurn.serving.launch import serve_command
+from zerochurn.serving.batch import score_batch, snapshot_store, write_batch
+from zerochurn.serving.launch import bentoml_environment, serve_command
 from zerochurn.serving.model import ScoringModel, load_from_mlflow
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
 from zerochurn.training.train import train_and_register
 
-WORLD_DIR = Path(__file__).resolve().parent / ".out" / "serving_world"
+HERE = Path(__file__).resolve().parent
+WORLD_DIR = HERE / ".out" / "serving_world"
 CUSTOMERS = 10_000
 MONTHS = 24
-SIZES = [1, 100, 1000]
-REQUESTS = {1: 1000, 100: 200, 1000: 60}
+SEQUENTIAL = 1000
+BIG = 1000
+BIG_REQUESTS = 60
 WARMUP = 20
-READY_SECONDS = 120
+CLIENT_PROCESSES = 2
+READY_SECONDS = 180
 API_KEY = "bench"
+SCORED_AT = "2026-01-01T00:00:00+00:00"
 
 
 def benchmark_world() -> tuple[Settings, ScoringModel, pd.DataFrame]:
@@ -67,78 +95,314 @@ def benchmark_world() -> tuple[Settings, ScoringModel, pd.DataFrame]:
     return settings, load_from_mlflow(settings), features
 
 
+def serving_world() -> tuple[Settings, ScoringModel, pd.DataFrame]:
+    """benchmark_world with its batch scores and snapshot store (made once)."""
+    settings, model, features = benchmark_world()
+    if not snapshot_store(settings).path.is_file():
+        raw = load_raw(settings.data_dir)
+        write_batch(
+            score_batch(raw, raw.end, model, settings, scored_at=SCORED_AT), model, settings
+        )
+    return settings, model, features
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _start(settings: Settings) -> tuple[subprocess.Popen, str]:
+@dataclass(frozen=True)
+class Running:
+    """A server being measured: its URL and supervisor process."""
+
+    url: str
+    process: subprocess.Popen
+
+
+@contextmanager
+def _started(argv: list[str], env: dict[str, str], url: str, cwd: Path) -> Iterator[Running]:
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[-5]} did not become ready")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield Running(url, process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def _environ(settings: Settings) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
+    return bentoml_environment(settings, environ) | {"ZEROCHURN_API_KEYS": API_KEY}
+
+
+@contextmanager
+def scoring_service(settings: Settings) -> Iterator[Running]:
+    """The scoring service on a free port, as `zerochurn serve` starts it."""
     port = _free_port()
     settings = settings.model_copy(
         update={"serving": settings.serving.model_copy(update={"port": port})}
     )
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
-    argv, env = serve_command(settings, environ | {"ZEROCHURN_API_KEYS": API_KEY})
-    process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError("the service did not become ready")
+    argv, env = serve_command(settings, _environ(settings))
+    with _started(argv, env, f"http://127.0.0.1:{port}", HERE) as running:
+        yield running
 
 
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = np.array(seconds) * 1e3
-    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))} | {
-        "mean_ms": float(ms.mean())
+@contextmanager
+def echo_service(settings: Settings) -> Iterator[Running]:
+    """benchmarks/echo_service.py on a free port, with the service's workers and threads."""
+    port = _free_port()
+    argv = [sys.executable, "-m", "bentoml", "serve", "echo_service:Echo"]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    env = _environ(settings) | {
+        "ECHO_WORKERS": str(settings.serving.workers),
+        "ECHO_THREADS": str(settings.serving.threads),
     }
+    with _started(argv, env, f"http://127.0.0.1:{port}", HERE) as running:
+        yield running
 
 
-def measure_once(size: int) -> dict:
-    """Latency of REQUESTS[size] requests of `size` customers, and of raw prediction."""
-    settings, model, features = benchmark_world()
-    rows = features.sample(n=size, random_state=0).drop(columns="as_of")
-    body = {"records": json.loads(rows.to_json(orient="records"))}
-    process, url = _start(settings)
-    try:
-        headers = {"Authorization": f"Bearer {API_KEY}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-            for _ in range(WARMUP):
-                client.post("/score", json=body).raise_for_status()
-            latencies = []
-            for _ in range(REQUESTS[size]):
+def peak_rss_mb(process: subprocess.Popen) -> float:
+    """Peak resident memory (VmHWM) of a server's supervisor and workers together, MB."""
+    total_kb = 0
+    for each in [psutil.Process(process.pid), *psutil.Process(process.pid).children()]:
+        status = Path(f"/proc/{each.pid}/status").read_text()
+        total_kb += int(
+            next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]
+        )
+    return total_kb / 1024
+
+
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+
+
+def sequential(url: str, bodies: list[bytes], requests: int) -> np.ndarray:
+    """Latencies (ms) of `requests` posts, one at a time on one keep-alive connection."""
+    latencies = []
+    with httpx.Client(headers=HEADERS, timeout=60) as client:
+        for number in range(WARMUP + requests):
+            body = bodies[number % len(bodies)]
+            started = time.perf_counter()
+            response = client.post(url, content=body)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
+            if number >= WARMUP:
+                latencies.append(elapsed * 1e3)
+    return np.array(latencies)
+
+
+def _client_process(connections, index, count, start_at, stop_at, results, args) -> None:
+    while time.time() < start_at:
+        time.sleep(0.001)
+    results.put(asyncio.run(connections(index, count, stop_at, *args)))
+
+
+def in_client_processes(
+    connections: Callable[..., Awaitable[list]], clients: int, seconds: float, *args: object
+) -> list:
+    """Every connection's result of `connections(index, count, stop_at, *args)`, run in
+    CLIENT_PROCESSES forked processes (index 0, 1, ...) with `clients` connections in all,
+    from one start for `seconds`."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    start_at = time.time() + 1.0
+    stop_at = start_at + seconds
+    shares = [
+        clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES)
+        for i in range(CLIENT_PROCESSES)
+    ]
+    processes = [
+        context.Process(
+            target=_client_process,
+            args=(connections, index, count, start_at, stop_at, results, args),
+        )
+        for index, count in enumerate(shares)
+        if count
+    ]
+    for process in processes:
+        process.start()
+    gathered = [one for _ in processes for one in results.get()]
+    for process in processes:
+        process.join()
+    return gathered
+
+
+async def _posting(index: int, count: int, stop_at: float, url: str, bodies: list[bytes]) -> list:
+    """`count` connections posting random `bodies` until stop_at: (errors, latencies ms) each."""
+
+    async def one(seed: int) -> tuple[int, list[float]]:
+        rng = random.Random(seed)
+        errors, latencies = 0, []
+        async with httpx.AsyncClient(headers=HEADERS, timeout=60) as client:
+            while time.time() < stop_at:
                 started = time.perf_counter()
-                client.post("/score", json=body).raise_for_status()
-                latencies.append(time.perf_counter() - started)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    threadpool_limits(limits=1, user_api="openmp")  # as in the service
-    frame = pd.DataFrame.from_records(body["records"])
-    raw = []
-    for _ in range(WARMUP + REQUESTS[size]):
-        started = time.perf_counter()
-        model.model.predict_churn(frame)
-        raw.append(time.perf_counter() - started)
-    served = _percentiles(latencies)
-    raw_p50 = _percentiles(raw[WARMUP:])["p50_ms"]
-    return served | {
-        "seconds": served["p50_ms"] / 1e3,
-        "requests": REQUESTS[size],
-        "raw_p50_ms": raw_p50,
-        "ratio_p50_to_raw": served["p50_ms"] / raw_p50,
-        "customers_per_second": size / (served["mean_ms"] / 1e3),
+                try:
+                    ok = (await client.post(url, content=rng.choice(bodies))).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1e3)
+                errors += not ok
+        return errors, latencies
+
+    return await asyncio.gather(*(one(index * count + seed) for seed in range(count)))
+
+
+def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> dict:
+    """`clients` keep-alive connections posting for `seconds`: requests/s, p50, p99, errors."""
+    gathered = in_client_processes(_posting, clients, seconds, url, bodies)
+    latencies = np.array([ms for _, each in gathered for ms in each])
+    return {
+        "requests_per_s": len(latencies) / seconds,
+        "p50_ms": float(np.percentile(latencies, 50)),
+        "p99_ms": float(np.percentile(latencies, 99)),
+        "errors": sum(errors for errors, _ in gathered),
     }
+
+
+def _p(latencies: np.ndarray, q: float) -> float:
+    return float(np.percentile(latencies, q))
+
+
+def _raw_p50(model: ScoringModel, rows: pd.DataFrame) -> float:
+    """Median ms of ChurnModel.predict_churn on `rows`, one OpenMP thread (as the service)."""
+    threadpool_limits(limits=1, user_api="openmp")
+    times = []
+    for _ in range(WARMUP + BIG_REQUESTS):
+        started = time.perf_counter()
+        model.model.predict_churn(rows)
+        times.append((time.perf_counter() - started) * 1e3)
+    return float(np.median(times[WARMUP:]))
+
+
+def _row(measure: str, target: str, met: bool | None, **values: float | int) -> dict:
+    keys = (
+        "p50_ms",
+        "p99_ms",
+        "echo_p50_ms",
+        "echo_p99_ms",
+        "raw_p50_ms",
+        "requests_per_s",
+        "echo_requests_per_s",
+        "errors",
+        "peak_rss_mb",
+        "echo_peak_rss_mb",
+    )
+    verdict = "" if met is None else ("met" if met else "missed")
+    return {
+        "measure": measure,
+        **{key: values.get(key, "") for key in keys},
+        "target": target,
+        "met": verdict,
+    }
+
+
+def measure(clients: int, seconds: float) -> list[dict]:
+    """Every figure of the module docstring, service and echo in one run."""
+    settings, model, features = serving_world()
+    ids = features["customer_id"].tolist()
+    rng = random.Random(0)
+    one = [json.dumps({"customer_ids": [rng.choice(ids)]}).encode() for _ in range(200)]
+    big_ids = rng.sample(ids, BIG)
+    big = [json.dumps({"customer_ids": big_ids}).encode()]
+    record_rows = features.sample(n=50, random_state=0).drop(columns="as_of")
+    records = [
+        json.dumps({"records": [row]}).encode()
+        for row in json.loads(record_rows.to_json(orient="records"))
+    ]
+    results: dict[str, dict] = {}
+    for name, start in (("service", scoring_service), ("echo", echo_service)):
+        with start(settings) as running:
+            path = "/score_customers" if name == "service" else "/echo"
+            url = running.url + path
+            results[name] = {
+                "one": sequential(url, one, SEQUENTIAL),
+                "record": sequential(
+                    running.url + ("/score" if name == "service" else "/echo"), records, SEQUENTIAL
+                ),
+                "big": sequential(url, big, BIG_REQUESTS),
+                "load": concurrent(url, one, clients, seconds),
+                "rss": peak_rss_mb(running.process),
+            }
+    service, echo = results["service"], results["echo"]
+    rows_of_big = features.set_index("customer_id").loc[big_ids].reset_index()
+    raw = _raw_p50(model, rows_of_big)
+    one_p50, one_p99 = _p(service["one"], 50), _p(service["one"], 99)
+    echo_p50 = _p(echo["one"], 50)
+    big_p50 = _p(service["big"], 50)
+    load, echo_load = service["load"], echo["load"]
+    return [
+        _row(
+            "one customer by id (/score_customers)",
+            "p50 <= 1.5 x echo and <= 5 ms; p99 <= 15 ms",
+            one_p50 <= min(1.5 * echo_p50, 5.0) and one_p99 <= 15.0,
+            p50_ms=one_p50,
+            p99_ms=one_p99,
+            echo_p50_ms=echo_p50,
+            echo_p99_ms=_p(echo["one"], 99),
+        ),
+        _row(
+            "one feature record (/score)",
+            "none",
+            None,
+            p50_ms=_p(service["record"], 50),
+            p99_ms=_p(service["record"], 99),
+            echo_p50_ms=_p(echo["record"], 50),
+            echo_p99_ms=_p(echo["record"], 99),
+        ),
+        _row(
+            "1,000 customers by id (/score_customers)",
+            "p50 <= 2 x raw + 5 ms",
+            big_p50 <= 2 * raw + 5.0,
+            p50_ms=big_p50,
+            p99_ms=_p(service["big"], 99),
+            echo_p50_ms=_p(echo["big"], 50),
+            echo_p99_ms=_p(echo["big"], 99),
+            raw_p50_ms=raw,
+        ),
+        _row(
+            f"{clients} clients for {seconds:.0f} s, one customer each",
+            ">= 50% of echo requests/s, 0 errors",
+            load["requests_per_s"] >= 0.5 * echo_load["requests_per_s"] and load["errors"] == 0,
+            p50_ms=load["p50_ms"],
+            p99_ms=load["p99_ms"],
+            echo_p50_ms=echo_load["p50_ms"],
+            echo_p99_ms=echo_load["p99_ms"],
+            requests_per_s=load["requests_per_s"],
+            echo_requests_per_s=echo_load["requests_per_s"],
+            errors=load["errors"] + echo_load["errors"],
+            peak_rss_mb=service["rss"],
+            echo_peak_rss_mb=echo["rss"],
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="benchmark: serving")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args, _ = parser.parse_known_args()  # run_all.py passes every script its arguments
+    rows = measure(args.clients, args.seconds)
+    for row in rows:
+        print(json.dumps(row))
+    write_results("serving", rows)
 
 
 if __name__ == "__main__":
-    main("serving", SIZES, measure_once)
+    main()

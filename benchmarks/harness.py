@@ -43,6 +43,13 @@ def machine_info() -> dict[str, str | int]:
     }
 
 
+def write_results(name: str, rows: list[dict]) -> None:
+    """Write results/<name>.json: the rows and the machine they were measured on."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    payload = {"name": name, "machine": machine_info(), "rows": rows}
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+
+
 def main(
     name: str, sizes: list[int], measure_once: Callable[[int], dict], repeats: int = 3
 ) -> None:
@@ -69,6 +76,4 @@ def main(
             row[key] = statistics.median(values)
         rows.append(row)
         print(json.dumps(row))
-    RESULTS_DIR.mkdir(exist_ok=True)
-    payload = {"name": name, "machine": machine_info(), "rows": rows}
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results(name, rows)

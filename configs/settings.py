@@ -339,6 +339,42 @@ class ServingConfig(_Frozen):
         None, description="Folder of batch scores and the snapshot store; None: <workspace>/scores."
     )
     at_risk_limit: int = Field(100, gt=0, description="Customers /at_risk returns by default.")
+    workers: int = Field(
+        2,
+        ge=1,
+        description="Worker processes of the service, which share its port; each loads the "
+        "model (memory x workers). 2 uses both cores of a 2-core machine.",
+    )
+    threads: int = Field(
+        4,
+        ge=1,
+        description="Requests one worker handles at once: while a request waits for its "
+        "prediction-log commit, others score, and their records share the next fsync.",
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        gt=0,
+        description="Largest request body; a larger one gets 413 without being read. 4 MiB "
+        "holds a full /score batch of 1,000 records (about 1.7 MB).",
+    )
+    metrics: Literal["key", "open", "off"] = Field(
+        "key",
+        description="Exposure of /metrics (Prometheus): key: with the API key like the API "
+        "(Prometheus sends it as a bearer token); open: without a key, for a scraper inside "
+        "a trusted network; off: no /metrics.",
+    )
+    reload_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="How often each worker checks whether another worker's /reload pinned a "
+        "new model.",
+    )
+    reload_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest /reload waits for every worker to serve the new model before it "
+        "answers with those that do.",
+    )
 
     @field_validator("tier_cutoffs")
     @classmethod
@@ -487,6 +523,22 @@ class MonitoringConfig(_Frozen):
         "1,000,000 scored rows take 1.7 s to write and 1.4 s to read as Parquet (300 MB), "
         "34 s and 28 s as one JSON line (810 MB). Smaller batches stay inline, service "
         "requests included: a segment costs about 10 ms and a file of its own.",
+    )
+
+    log_durability: Literal["fsync", "os"] = Field(
+        "fsync",
+        description="When a score is acknowledged (a service answer sent, a batch run done): "
+        "fsync: its prediction-log records are on disk, a power loss loses nothing "
+        "acknowledged; os: they are written to the operating system, which survives the "
+        "process being killed, but a power loss loses what the kernel had not yet flushed "
+        "(up to about 30 s). docs/monitoring.md.",
+    )
+    log_commit_interval_ms: float = Field(
+        0.0,
+        ge=0,
+        description="Least time between two prediction-log commits of one process: requests "
+        "arriving meanwhile share the next fsync. 0: commit as soon as the previous fsync "
+        "is done, with whatever queued during it (measured fastest: docs/monitoring.md).",
     )
 
     @model_validator(mode="after")

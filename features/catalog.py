@@ -29,6 +29,21 @@ Kind = Literal["numeric", "categorical"]
 NEVER_SURVEYED = "Never surveyed"
 NO_PREVIOUS_SURVEY = "No earlier survey to compare with"
 
+Range = tuple[float, float]
+"""The plausible values of a numeric feature, ends included: the service refuses others."""
+DAYS: Range = (0.0, 36_500.0)
+"""A span of days: at most a century."""
+COUNT: Range = (0.0, 1e6)
+SHARE: Range = (0.0, 1.0)
+SCORE: Range = (25.0, 100.0)
+"""A survey score: grade D = 25 .. grade A = 100 (contract/schema.py GRADE_SCORES)."""
+INDEX: Range = (0.0, 100.0)
+MONEY_LIMIT = 1e13
+"""Largest amount of money a feature may hold, in any currency: far beyond any one
+customer's, and small enough that the value maths on it stays finite."""
+MONEY: Range = (-MONEY_LIMIT, MONEY_LIMIT)
+REVENUE: Range = (0.0, MONEY_LIMIT)
+
 
 @dataclass(frozen=True)
 class Feature:
@@ -39,7 +54,8 @@ class Feature:
     text used when the value is missing. driver names what the feature says about the
     customer (features/drivers.py): a score's reasons are one per driver, never two for
     the same one. template is the catalog name it was made from ("complaints_{days}d"),
-    parameter its value in this name ("90"), None for a feature of its own.
+    parameter its value in this name ("90"), None for a feature of its own. valid is the range of plausible values of a numeric
+    feature (None: any finite number), which the service enforces on posted records.
     """
 
     name: str
@@ -52,6 +68,7 @@ class Feature:
     driver: str
     template: str
     parameter: str | None = None
+    valid: Range | None = None
 
     def text(self, value: object) -> str:
         """The reason sentence for `value`, or `missing` when the value is missing."""
@@ -121,10 +138,12 @@ def _feature(
     reason: str,
     missing: str = "",
     kind: Kind = "numeric",
+    *,
+    valid: Range | None = None,
 ) -> Feature:
     readable = name.replace("_", " ").capitalize()
     missing = missing or f"{readable} not known"
-    return Feature(name, group, description, unit, kind, reason, missing, driver, name)
+    return Feature(name, group, description, unit, kind, reason, missing, driver, name, valid=valid)
 
 
 def _profile(name: str, description: str) -> _Template:
@@ -155,6 +174,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Days from signup to the as-of date.",
             "days",
             "Customer for {value:,.0f} day{s}",
+            valid=DAYS,
         )
     ),
     _Template(
@@ -165,6 +185,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Revenue in the {months} calendar months before the as-of date.",
             "money",
             "Revenue {value:,.0f} in the last {months} months",
+            valid=REVENUE,
         ),
         "months",
         _NUMBER,
@@ -181,6 +202,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             f"Revenue trend {{value:+.2f}} (last {TREND_MONTHS} months against the "
             f"{TREND_MONTHS} before)",
             "Customer too new for a revenue trend",
+            valid=(-1.0, 1.0),
         )
     ),
     _Template(
@@ -192,6 +214,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "days",
             "Last transaction {value:,.0f} day{s} ago",
             "No transaction yet",
+            valid=DAYS,
         )
     ),
     _Template(
@@ -202,6 +225,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             f"Transactions in the {ACTIVITY_MONTHS} months before the as-of date.",
             "count",
             f"{{value:,.0f}} transactions in the last {ACTIVITY_MONTHS} months",
+            valid=COUNT,
         )
     ),
     _Template(
@@ -212,6 +236,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             f"Share of the last {ACTIVITY_MONTHS} months (those since signup) with a transaction.",
             "share 0..1",
             "Bought in {value:.0%} of recent months",
+            valid=SHARE,
         )
     ),
     _Template(
@@ -223,6 +248,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             f"{ACTIVITY_MONTHS} months.",
             "money per month",
             "Margin {value:,.0f} per month",
+            valid=MONEY,
         )
     ),
     _Template(
@@ -234,6 +260,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             f"{RETENTION_LOOKBACK_MONTHS} months.",
             "probability per month",
             "Segment keeps {value:.1%} of its customers a month",
+            valid=SHARE,
         )
     ),
     _Template(
@@ -245,6 +272,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "retention (value_function.customer_value).",
             "money",
             "Customer value {value:,.0f}",
+            valid=MONEY,
         )
     ),
     _Template(
@@ -256,6 +284,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "index 0..100",
             "Satisfaction index {value:.0f} of 100",
             NEVER_SURVEYED,
+            valid=INDEX,
         )
     ),
     _Template(
@@ -267,6 +296,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "score 25..100",
             "Mean survey score {value:.0f} (25 poor .. 100 very satisfied)",
             NEVER_SURVEYED,
+            valid=SCORE,
         )
     ),
     _Template(
@@ -278,6 +308,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "score points",
             "Survey score changed {value:+.0f} point{s} since the previous survey",
             NO_PREVIOUS_SURVEY,
+            valid=(SCORE[0] - SCORE[1], SCORE[1] - SCORE[0]),
         )
     ),
     _Template(
@@ -289,6 +320,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "share 0..1",
             "{value:.0%} of survey answers satisfied or better",
             NEVER_SURVEYED,
+            valid=SHARE,
         )
     ),
     _Template(
@@ -300,6 +332,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "days",
             "Last surveyed {value:,.0f} day{s} ago",
             NEVER_SURVEYED,
+            valid=DAYS,
         )
     ),
     _Template(
@@ -311,6 +344,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "score 25..100",
             "Satisfaction with {dimension} {value:.0f} (25 poor .. 100 very satisfied)",
             NEVER_SURVEYED,
+            valid=SCORE,
         ),
         "dimension",
         _DIMENSION,
@@ -325,6 +359,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "score 25..100",
             "Satisfaction with {dimension} was {value:.0f} in the previous survey",
             NO_PREVIOUS_SURVEY,
+            valid=SCORE,
         ),
         "dimension",
         _DIMENSION,
@@ -340,6 +375,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "index 0..100",
             "Satisfaction index {value:.0f} of 100 over the surveys of the last {months} months",
             "No survey in the last {months} months",
+            valid=INDEX,
         ),
         "months",
         _NUMBER,
@@ -355,6 +391,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Mean survey score {value:.0f} over the last {months} months "
             "(25 poor .. 100 very satisfied)",
             "No survey in the last {months} months",
+            valid=SCORE,
         ),
         "months",
         _NUMBER,
@@ -369,6 +406,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "satisfaction history rests on.",
             "count",
             "{value:,.0f} survey answers in the last {months} months",
+            valid=COUNT,
         ),
         "months",
         _NUMBER,
@@ -382,6 +420,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Complaints opened in the {days} days before the as-of date.",
             "count",
             "{value:.0f} complaint{s} in the last {days} days",
+            valid=COUNT,
         ),
         "days",
         _NUMBER,
@@ -395,6 +434,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Complaints not resolved at the as-of date.",
             "count",
             "{value:.0f} complaint{s} open",
+            valid=COUNT,
         )
     ),
     _Template(
@@ -405,6 +445,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Complaints open at the as-of date that were opened over {days} days before.",
             "count",
             "{value:.0f} complaint{s} unresolved for over {days} days",
+            valid=COUNT,
         ),
         "days",
         _NUMBER,
@@ -418,6 +459,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Complaints resolved after their due date.",
             "count",
             "{value:.0f} complaint{s} resolved after their due date",
+            valid=COUNT,
         )
     ),
     _Template(
@@ -429,6 +471,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "days",
             "Complaints took {value:.0f} day{s} on average to resolve",
             "No resolved complaints",
+            valid=DAYS,
         )
     ),
     _Template(
@@ -440,6 +483,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "share 0..1",
             "{value:.0%} of complaints followed up",
             "No complaints",
+            valid=SHARE,
         )
     ),
     _Template(
@@ -451,6 +495,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "score 25..100",
             "Satisfaction with complaint resolution {value:.0f}",
             "No follow-up scores",
+            valid=SCORE,
         )
     ),
     _Template(
@@ -462,6 +507,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "days",
             "Last complaint {value:,.0f} day{s} ago",
             "No complaints",
+            valid=DAYS,
         )
     ),
     _Template(
@@ -473,6 +519,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "(one opened just before the as-of date counts 1).",
             "age-weighted count",
             "Age-weighted complaints {value:.1f} (one opened today counts 1)",
+            valid=COUNT,
         )
     ),
     _Template(
@@ -484,6 +531,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "or still open past it).",
             "age-weighted count",
             "Age-weighted complaints not resolved on time {value:.1f}",
+            valid=COUNT,
         )
     ),
     _Template(
@@ -494,6 +542,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "Complaint load of the complaints still open past their due date.",
             "age-weighted count",
             "Age-weighted complaints open past their due date {value:.1f}",
+            valid=COUNT,
         )
     ),
     _Template(
@@ -505,6 +554,7 @@ _TEMPLATES: tuple[_Template, ...] = (
             "about within followup_wait_days.",
             "age-weighted count",
             "Age-weighted complaints resolved without a follow-up call {value:.1f}",
+            valid=COUNT,
         )
     ),
 )

@@ -1,8 +1,11 @@
 """API-key authentication of the scoring service: `Authorization: Bearer KEY` on every call.
 
 Keys come from ServingConfig.api_keys and the ZEROCHURN_API_KEYS environment variable
-(comma-separated; keep secrets there, not in files). Health and metrics paths stay open
-for probes. With no key configured at all every other call is refused.
+(comma-separated; keep secrets there, not in files). The paths answered without a key are
+declared here, in one list (`open_paths`, `OPEN_PREFIXES`): the probes, the API
+documentation and the static files of its page, "/" and the web workspace under /app (its
+own sign-in), and /metrics when serving.metrics is "open". With no key
+configured at all every other call is refused.
 """
 
 from __future__ import annotations
@@ -17,17 +20,21 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from zerochurn.configs.settings import ServingConfig, Settings
+from zerochurn.serving.docs import DOCS_PATH, DOCUMENT_PATH, PROBES, STATIC_PREFIX
+from zerochurn.serving.http import error_body, under
 
 API_KEYS_ENV = "ZEROCHURN_API_KEYS"
 API_KEY_FILE = "api_key"
 """File of the workspace holding the key `ensure_api_key` made."""
 API_KEY_BYTES = 24
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/livez", "/metrics", "/"})
-"""Paths answered without a key: BentoML's probes, Prometheus metrics, and "/" (a redirect
-to the web workspace)."""
-OPEN_PREFIXES = ("/app",)
-"""Path prefixes left to the app mounted there: the web workspace signs its visitors in
-itself with a session cookie (serving/web/session.py); the cookie opens nothing else."""
+METRICS_PATH = "/metrics"
+OPEN_PATHS = frozenset({*PROBES, "/", DOCS_PATH, DOCUMENT_PATH})
+"""Paths answered without a key: BentoML's probes, the API docs, and "/" (a redirect to the
+web workspace)."""
+OPEN_PREFIXES = ("/app", STATIC_PREFIX.rstrip("/"))
+"""Trees of paths answered without a key: the web workspace, which signs its visitors in
+itself with a session cookie (serving/web/session.py; the cookie opens nothing else), and
+the Swagger UI files of the docs page."""
 BEARER = "bearer "
 """Authorization scheme prefix, compared case-insensitively (RFC 6750)."""
 
@@ -39,6 +46,11 @@ def api_keys(config: ServingConfig, environ: Mapping[str, str]) -> frozenset[str
     """Every accepted key: the configured ones and those in ZEROCHURN_API_KEYS."""
     from_env = environ.get(API_KEYS_ENV, "").split(",")
     return frozenset(key.strip() for key in (*config.api_keys, *from_env) if key.strip())
+
+
+def open_paths(config: ServingConfig) -> frozenset[str]:
+    """OPEN_PATHS, and /metrics when serving.metrics is "open"."""
+    return OPEN_PATHS | ({METRICS_PATH} if config.metrics == "open" else set())
 
 
 def ensure_api_key(settings: Settings) -> str:
@@ -60,12 +72,10 @@ def ensure_api_key(settings: Settings) -> str:
     return key
 
 
-def is_open(path: str) -> bool:
-    """Whether `path` is answered without a key: OPEN_PATHS, or a prefix of OPEN_PREFIXES
-    itself or below it ("/app", "/app/..." but not "/application")."""
-    return path in OPEN_PATHS or any(
-        path == prefix or path.startswith(prefix + "/") for prefix in OPEN_PREFIXES
-    )
+def is_open(path: str, open: frozenset[str] = OPEN_PATHS) -> bool:
+    """Whether `path` is answered without a key: in `open` (`open_paths`), or a prefix of
+    OPEN_PREFIXES itself or below it ("/app", "/app/..." but not "/application")."""
+    return path in open or under(path, OPEN_PREFIXES)
 
 
 def _bearer_token(scope: Scope) -> bytes | None:
@@ -81,23 +91,25 @@ class BearerAuth:
     """ASGI middleware: 401 unless the request carries one of `keys` as a bearer token.
 
     Keys are compared in constant time, against every key, so timing reveals nothing.
+    Paths in `open` and under OPEN_PREFIXES need no key (`is_open`).
     """
 
-    def __init__(self, app: ASGIApp, keys: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, keys: frozenset[str], open: frozenset[str]) -> None:
         self.app = app
         self.keys = tuple(key.encode() for key in keys)
+        self.open = open
 
     def _allowed(self, token: bytes | None) -> bool:
         matches = [hmac.compare_digest(token, key) for key in self.keys] if token else []
         return any(matches)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or is_open(scope["path"]):
+        if scope["type"] != "http" or is_open(scope["path"], self.open):
             await self.app(scope, receive, send)
             return
         if not self._allowed(_bearer_token(scope)):
             response = JSONResponse(
-                {"error": "missing or invalid API key: send the header Authorization: Bearer KEY"},
+                error_body("missing or invalid API key: send the header Authorization: Bearer KEY"),
                 status_code=HTTPStatus.UNAUTHORIZED,
                 headers={"WWW-Authenticate": "Bearer"},
             )

@@ -15,7 +15,8 @@ when a store model is loaded or imported.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -31,13 +32,17 @@ from zerochurn.model.estimator import ChurnModel
 from zerochurn.serving.explain import TreeShapTables
 from zerochurn.serving.log_schema import LogSchema
 
+BENTOML_SOURCE = "bentoml:"
+"""Prefix of ScoringModel.source for a model loaded from the BentoML model store."""
+
 
 @dataclass(frozen=True)
 class ScoringModel:
     """A loaded champion and what it takes to read and explain its scores.
 
     version is the MLflow registry version; source says where it was loaded from
-    ("mlflow" or "bentoml:<tag>"); metrics are its out-of-time test metrics.
+    ("mlflow" or "bentoml:<tag>"); metrics are its out-of-time test metrics; registered
+    is the registry version it was loaded as, which `pin` names.
     """
 
     model: ChurnModel
@@ -50,6 +55,7 @@ class ScoringModel:
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
     tables: TreeShapTables | None = field(default=None, repr=False)
+    registered: ChampionVersion | None = None
 
     @classmethod
     def from_champion(cls, champion: Champion, *, source: str) -> ScoringModel:
@@ -62,7 +68,17 @@ class ScoringModel:
             source=source,
             metrics=dict(champion.registered.test_metrics),
             tables=TreeShapTables.from_booster(champion.model.booster_),
+            registered=champion.registered,
         )
+
+    @property
+    def pin(self) -> dict[str, Any]:
+        """How to load exactly this model again (JSON): `load_pinned` reads it."""
+        if self.source.startswith(BENTOML_SOURCE):
+            return {"source": "bentoml", "tag": self.source.removeprefix(BENTOML_SOURCE)}
+        if self.registered is None:
+            raise ValueError(f"model version {self.version} has no registry version to pin")
+        return {"source": "mlflow", "champion": asdict(self.registered)}
 
     @property
     def feature_names(self) -> list[str]:
@@ -149,11 +165,26 @@ def load_from_bentoml(settings: Settings, tag: str | None = None) -> ScoringMode
         test_metrics=dict(meta["metrics"]),
     )
     champion = Champion(registered=registered, model=pyfunc.model, card=pyfunc.card)
-    return ScoringModel.from_champion(champion, source=f"bentoml:{stored.tag}")
+    return ScoringModel.from_champion(champion, source=f"{BENTOML_SOURCE}{stored.tag}")
 
 
-def load_scoring_model(settings: Settings, bento_tag: str | None = None) -> ScoringModel:
-    """The champion from the configured source (ServingConfig.model_source)."""
+def load_pinned(settings: Settings, pin: Mapping[str, Any]) -> ScoringModel:
+    """The model a `ScoringModel.pin` names: that registry version or model-store tag."""
+    if pin["source"] == "bentoml":
+        return load_from_bentoml(settings, pin["tag"])
+    from zerochurn.model.registry import load_champion  # MLflow: see the module docstring
+
+    found = ChampionVersion(**pin["champion"])
+    return ScoringModel.from_champion(load_champion(settings, found), source="mlflow")
+
+
+def load_scoring_model(
+    settings: Settings, bento_tag: str | None = None, pin: Mapping[str, Any] | None = None
+) -> ScoringModel:
+    """The champion from the configured source (ServingConfig.model_source), or exactly
+    the model `pin` names (another worker's reload: serving/workers.py)."""
+    if pin is not None:
+        return load_pinned(settings, pin)
     if settings.serving.model_source == "bentoml":
         return load_from_bentoml(settings, bento_tag)
     return load_from_mlflow(settings)

@@ -54,7 +54,7 @@ import pyarrow as pa
 
 from zerochurn.configs.settings import MonitoringConfig
 from zerochurn.contract.cells import FEW_ROWS, is_missing_cell
-from zerochurn.journal import append_record, read_records, write_file
+from zerochurn.journal import Durability, append_record, read_records, write_file
 from zerochurn.model.outputs import PROBABILITY_COLUMN
 from zerochurn.serving.log_schema import (
     COLUMN_TYPES,
@@ -83,6 +83,8 @@ writer killed at that moment leaves behind: .<segment name>.<random>.tmp."""
 
 SEGMENT_ROWS: int = MonitoringConfig.model_fields["log_segment_rows"].default
 """Default of `append`'s segment_rows: the default of monitoring.log_segment_rows."""
+DURABILITY: Durability = MonitoringConfig.model_fields["log_durability"].default
+"""Default of `append`'s durability: the default of monitoring.log_durability."""
 
 KEYS_AND_OUTPUTS = LogSchema()
 """A schema naming only the fixed columns: features are typed by their dtype."""
@@ -116,13 +118,21 @@ def _utc(moment: TimeLike) -> pd.Timestamp:
 
 
 def _column_values(series: pd.Series) -> list[Any]:
-    """JSON-ready values of one column: None for missing, ISO-8601 text for datetimes."""
+    """JSON-ready values of one column: None for missing, ISO-8601 text for datetimes.
+
+    Numbers go through numpy's tolist and only the missing cells are patched: pandas'
+    `where` on an object copy cost 3 ms a column of a 1,000-row request.
+    """
     present = series.notna()
     if pd.api.types.is_datetime64_any_dtype(series):
         return [
             value.isoformat() if ok else None for value, ok in zip(series, present, strict=True)
         ]
-    return series.astype(object).where(present, None).tolist()
+    raw = series.to_numpy()
+    values = (raw if raw.dtype.kind in "biuf" else series.to_numpy(dtype=object)).tolist()
+    for row in np.flatnonzero(~present.to_numpy()):
+        values[row] = None
+    return values
 
 
 def _json_columns(frame: pd.DataFrame, dates: list[str]) -> dict[str, list[Any]]:
@@ -162,10 +172,13 @@ def append(
     scored_at: TimeLike | None = None,
     segment_rows: int = SEGMENT_ROWS,
     schema: LogSchema = KEYS_AND_OUTPUTS,
+    durability: Durability = DURABILITY,
+    commit_interval: float = 0.0,
 ) -> Path:
     """Append the scored rows of `frame` to the log as one batch; return the day file.
 
-    Returns only once the batch is on disk (fsync'd). `frame` holds one row per score:
+    Returns only once the batch is on disk (fsync'd; with durability "os", written to the
+    operating system: zerochurn.journal). `frame` holds one row per score:
     ``churn_probability`` and whatever else was scored -- customer_id and as_of (needed
     to join labels later), the feature columns, other outputs. Values may be numbers,
     strings, booleans or datetimes.
@@ -182,6 +195,9 @@ def append(
     schema : the types of the scoring model's columns (`LogSchema.for_features`); the
         keys and outputs are typed the same for every model. Raises ValueError naming a
         column whose values are not of its type (an as_of that is no date).
+    durability : monitoring.log_durability: "fsync" or "os"
+    commit_interval : monitoring.log_commit_interval_ms, in seconds: least time between
+        two commits of this process (concurrent appends share one)
     """
     if PROBABILITY_COLUMN not in frame.columns:
         raise ValueError(f"frame has no {PROBABILITY_COLUMN!r} column: expected the scores")
@@ -215,7 +231,7 @@ def append(
         record["segment"] = _write_segment(typed(frame, types), path.parent, day)
     else:
         record["columns"] = _json_columns(typed(frame, dict.fromkeys(dates, "date")), dates)
-    append_record(path, record)
+    append_record(path, record, durability=durability, interval=commit_interval)
     return path
 
 
@@ -534,7 +550,7 @@ def append_scores(
     model_version: str,
     source: Source,
     scored_at: TimeLike | None = None,
-    segment_rows: int = SEGMENT_ROWS,
+    config: MonitoringConfig | None = None,
     schema: LogSchema = KEYS_AND_OUTPUTS,
 ) -> Path:
     """Log scored rows: their feature rows plus the LOGGED_OUTPUTS of the same rows.
@@ -544,9 +560,11 @@ def append_scores(
     features : (n, features) frame that was scored, with customer_id (and as_of when known)
     outputs : the score columns, each (n,), e.g. a score frame or serving's column dict
     workspace : the workspace whose prediction log receives the rows
-    segment_rows : settings.monitoring.log_segment_rows; see `append`
+    config : settings.monitoring: how the log is written (segment rows, durability, commit
+        interval; see `append`); None: the defaults
     schema : the scoring model's column types; see `append`
     """
+    config = config or MonitoringConfig()
     scores = {name: np.asarray(outputs[name]) for name in LOGGED_OUTPUTS if name in outputs}
     frame = pd.concat(  # one concat, not one insert per output: half the cost on a request
         [features.reset_index(drop=True), pd.DataFrame(scores, index=range(len(features)))],
@@ -558,6 +576,8 @@ def append_scores(
         model_version=model_version,
         source=source,
         scored_at=scored_at,
-        segment_rows=segment_rows,
+        segment_rows=config.log_segment_rows,
         schema=schema,
+        durability=config.log_durability,
+        commit_interval=config.log_commit_interval_ms / 1000,
     )

@@ -2,11 +2,14 @@
 
 `ScoringRuntime` holds the champion (swapped in one assignment by `reload`, so a
 request that took the old reference finishes with it) and reads the snapshot store.
+In a server of several workers it keeps them on one model (serving/workers.py): a reload
+pins the model it loaded, the other workers follow, and the answer waits for them.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -36,8 +39,13 @@ from zerochurn.serving.scoring import PROFILE_COLUMNS
 from zerochurn.serving.scoring_path import score_and_log
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
 from zerochurn.serving.table import require_kind, table_rows
+from zerochurn.serving.workers import ModelPin, Pin, PinFollower
 
-Loader = Callable[[Settings], ScoringModel]
+Loader = Callable[..., ScoringModel]
+"""loader(settings) loads the current champion; loader(settings, pin=ScoringModel.pin)
+loads exactly the pinned model (load_scoring_model)."""
+CONFIRM_POLL_SECONDS = 0.05
+"""How often a reload looks whether every worker serves the new model yet."""
 
 SCORE_FIELDS = (
     "customer_id",
@@ -133,15 +141,27 @@ class ScoringRuntime:
     Parameters
     ----------
     settings : the service's configuration
-    loader : loads the current champion; called at start and on every reload
+    loader : loads the current champion at start and on every reload, and another
+        worker's pinned model (see Loader)
+    pins : the pin shared by the server's workers; None for a runtime on its own. A
+        worker started after a reload loads the pinned model, not the champion.
     """
 
-    def __init__(self, settings: Settings, loader: Loader = load_scoring_model) -> None:
+    def __init__(
+        self, settings: Settings, loader: Loader = load_scoring_model, pins: ModelPin | None = None
+    ) -> None:
         self.settings = settings
         self.loader = loader
         self.store = snapshot_store(settings)
-        self.model = loader(settings)
+        self.pins = pins
+        pin = None if pins is None else pins.read()
+        self.model = loader(settings) if pin is None else loader(settings, pin=pin.model)
+        self.generation = 0 if pin is None else pin.generation
         self._reloading = threading.Lock()
+        if pins is not None:
+            pins.confirm(self.generation, self.model.version)
+            every = settings.serving.reload_poll_seconds
+            PinFollower(pins, lambda: self.generation, self.follow, every).start()
 
     def _score(self, features: pd.DataFrame) -> list[CustomerScore]:
         """Score feature rows and log them to the prediction log before answering."""
@@ -166,22 +186,22 @@ class ScoringRuntime:
     def score_customers(self, customer_ids: Sequence[str]) -> ScoreCustomersResponse:
         """Score customers from the latest feature snapshot; unknown ids get an error each."""
         try:
-            known = self.store.features(customer_ids).set_index("customer_id")
+            known = self.store.features(customer_ids)
             as_of = self.store.info().as_of
         except SnapshotMissingError as exc:
             errors = [CustomerError(customer_id=cid, error=str(exc)) for cid in customer_ids]
             return ScoreCustomersResponse(as_of=None, scores=[], errors=errors)
-        found = [cid for cid in customer_ids if cid in known.index]
-        features = known.loc[found].reset_index()
+        row_of = dict(zip(known["customer_id"], range(len(known)), strict=True))
+        rows = [row_of[cid] for cid in customer_ids if cid in row_of]  # request order
         errors = [
             CustomerError(
                 customer_id=cid,
                 error=f"customer_id {cid!r} is not in the feature snapshot of {as_of}",
             )
             for cid in customer_ids
-            if cid not in known.index
+            if cid not in row_of
         ]
-        scores = self._score(features) if found else []
+        scores = self._score(known.take(rows).reset_index(drop=True)) if rows else []
         return ScoreCustomersResponse(as_of=as_of, scores=scores, errors=errors)
 
     def at_risk(self, query: AtRiskQuery) -> AtRiskResponse:
@@ -224,6 +244,8 @@ class ScoringRuntime:
 
         Reloads are serialised; requests keep being answered while the new model loads.
         Any failure to load is a ModelUnavailableError naming the version still served.
+        With pins, the model is pinned for the other workers and the answer comes once
+        all serve it, or after serving.reload_timeout_seconds with those that do.
         """
         with self._reloading:
             previous = self.model
@@ -234,9 +256,37 @@ class ScoringRuntime:
                     f"reload failed, still serving version {previous.version}: {exc}"
                 ) from exc
             self.model = loaded
-            return ReloadResponse(
-                previous_version=previous.version,
-                version=loaded.version,
-                changed=loaded.version != previous.version,
-                model=self.model_info(),
-            )
+            if self.pins is not None:
+                self.generation = self.pins.publish(loaded.pin)
+                self.pins.confirm(self.generation, loaded.version)
+            generation = self.generation
+        serving, workers = self._await_workers(generation)
+        return ReloadResponse(
+            previous_version=previous.version,
+            version=loaded.version,
+            changed=loaded.version != previous.version,
+            model=ModelInfo(**loaded.info()),
+            workers=workers,
+            workers_serving=serving,
+        )
+
+    def follow(self, pin: Pin) -> None:
+        """Serve the model another worker pinned (loaded while the old one serves)."""
+        with self._reloading:
+            if pin.generation <= self.generation:
+                return
+            loaded = self.loader(self.settings, pin=pin.model)
+            self.model, self.generation = loaded, pin.generation
+        if self.pins is not None:
+            self.pins.confirm(pin.generation, loaded.version)
+
+    def _await_workers(self, generation: int) -> tuple[int, int]:
+        """Workers serving `generation` once all do or the reload timeout passed, and all."""
+        if self.pins is None:
+            return 1, 1
+        deadline = time.monotonic() + self.settings.serving.reload_timeout_seconds
+        serving = self.pins.confirmed(generation)
+        while serving < self.pins.workers and time.monotonic() < deadline:
+            time.sleep(CONFIRM_POLL_SECONDS)
+            serving = self.pins.confirmed(generation)
+        return serving, self.pins.workers

@@ -1,8 +1,10 @@
 """Request and response bodies of the scoring service, as pydantic models.
 
-Requests forbid unknown fields and carry their limits (ServingConfig.max_batch, the
-configured tiers, the feature catalog), so a bad request gets a 400 naming the field.
-They depend on the settings and are built by `request_models`; responses are fixed.
+Requests forbid unknown fields, take JSON types as they are (strict: no "3" for a number,
+no true for a number), and carry their limits (ServingConfig.max_batch, the configured
+tiers, the plausible range of every feature in the catalog, SQLite's integers), so a bad
+request gets a 400 naming the field. They depend on the settings and are built by
+`request_models`; responses are fixed.
 """
 
 from __future__ import annotations
@@ -10,21 +12,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
 from zerochurn.configs.settings import Settings
-from zerochurn.features.catalog import feature_catalog
+from zerochurn.features.catalog import Feature, feature_catalog
 from zerochurn.model.value import LOW_TIER
 from zerochurn.serving.scoring import PROFILE_COLUMNS
-from zerochurn.serving.store import AtRiskSort
+from zerochurn.serving.store import SQLITE_MAX_INTEGER, AtRiskSort
 
 CustomerId = Annotated[str, Field(min_length=1, description="The customer's id.")]
 TableValue = str | bool | Annotated[float, Field(allow_inf_nan=False)] | None
 """A cell of a posted table row: text, a finite number, true/false or null."""
 
 
+def _whole_number(value: object) -> object:
+    """A float without a fraction as the int it is: JSON Schema's integer includes 563.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _integer(**bounds: int) -> type:
+    """An integer as JSON Schema has it (563 or 563.0, never 563.5, "563" or true), in bounds."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_whole_number)]
+
+
+SqlInteger = _integer(ge=0, le=SQLITE_MAX_INTEGER)
+"""A count compared in SQL: SQLite's integers end at 2**63 - 1."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Reason(BaseModel):
@@ -155,6 +182,11 @@ class ReloadResponse(BaseModel):
     version: str
     changed: bool
     model: ModelInfo
+    workers: int = Field(description="Worker processes of the service.")
+    workers_serving: int = Field(
+        description="Workers serving `version` when the answer was sent: all of them, unless "
+        "some did not follow within serving.reload_timeout_seconds (they keep trying)."
+    )
 
 
 class EmptyRequest(_Strict):
@@ -172,21 +204,44 @@ class RequestModels:
     churn_index: type[BaseModel]
 
 
+def _in_range(spec: Feature) -> type:
+    """A number within the feature's plausible range; out_of_range names the range."""
+    low, high = spec.valid or (float("-inf"), float("inf"))
+
+    def check(value: float) -> float:
+        if not low <= value <= high:  # NaN and infinities included
+            raise PydanticCustomError(
+                "out_of_range",
+                "must lie in [{low}, {high}]",
+                {"low": f"{low:g}", "high": f"{high:g}"},
+            )
+        return value
+
+    return Annotated[
+        float,
+        AfterValidator(check),
+        WithJsonSchema({"type": "number", "minimum": low, "maximum": high}),
+    ]
+
+
 def _record_model(settings: Settings) -> type[BaseModel]:
-    """CustomerRecord: customer_id and every catalog feature, all optional but the id."""
+    """CustomerRecord: customer_id and every catalog feature, all optional but the id.
+
+    A number outside its feature's range in the catalog (a tenure of -1e6 days) is refused.
+    """
     fields: dict[str, object] = {"customer_id": (CustomerId, ...)}
     for name, spec in feature_catalog(settings.features).items():
         unit = f" [{spec.unit}]" if spec.unit else ""
         if spec.kind == "numeric":
             fields[name] = (
-                float | None,
-                Field(None, allow_inf_nan=False, description=spec.description + unit),
+                _in_range(spec) | None,
+                Field(None, description=spec.description + unit),
             )
         else:
             fields[name] = (str | None, Field(None, description=spec.description))
     return create_model(
         "CustomerRecord",
-        __config__=ConfigDict(extra="forbid", frozen=True),
+        __base__=_Strict,
         __doc__="One customer's feature values; a missing feature is scored as unknown.",
         **fields,
     )
@@ -225,15 +280,18 @@ def request_models(settings: Settings) -> RequestModels:
         segment=(str | None, None),
         plan=(str | None, None),
         tier=(Literal[tiers] | None, None),
-        min_value=(float | None, Field(None, description="Least customer_value (money).")),
-        min_churn_index=(int | None, Field(None, ge=0)),
+        min_value=(
+            float | None,
+            Field(None, allow_inf_nan=False, description="Least customer_value (money)."),
+        ),
+        min_churn_index=(SqlInteger | None, None),
         id_prefix=(
             str | None,
             Field(None, min_length=1, description="Ids starting with this, in any case."),
         ),
         sort=(AtRiskSort, "value_at_risk"),
-        limit=(int, Field(config.at_risk_limit, gt=0, le=config.max_batch)),
-        offset=(int, Field(0, ge=0)),
+        limit=(_integer(gt=0, le=config.max_batch), config.at_risk_limit),
+        offset=(SqlInteger, 0),
     )
     churn_index = create_model(
         "ChurnIndexRequest",

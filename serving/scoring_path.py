@@ -26,9 +26,10 @@ def score_and_log(
 ) -> dict[str, np.ndarray]:
     """Score feature rows (`scoring.score_columns`) and append them to the prediction log.
 
-    Returns the score columns as (n,) arrays, in input order; they are on disk in the log
-    of settings.workspace (features, key outputs, model version, `source`, `scored_at`)
-    before this returns.
+    Returns the score columns as (n,) arrays, in input order; they are in the log of
+    settings.workspace (features, key outputs, model version, `source`, `scored_at`)
+    before this returns: on disk, or written to the operating system with
+    monitoring.log_durability "os".
     """
     scores = score_columns(
         features,
@@ -44,7 +45,7 @@ def score_and_log(
         model_version=model.version,
         source=source,
         scored_at=scored_at,
-        segment_rows=settings.monitoring.log_segment_rows,
+        config=settings.monitoring,
         schema=model.log_schema,
     )
     return scores

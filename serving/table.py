@@ -8,9 +8,11 @@ churn label, which are ignored.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from zerochurn.contract.cells import ColumnRoles, TableValueError, to_categories, typed_table
+from zerochurn.features.catalog import MONEY
 from zerochurn.serving.model import ScoringModel
 
 ID = "customer_id"
@@ -57,4 +59,21 @@ def table_rows(frame: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     costs = [column for column in dict.fromkeys(extra) if column in frame.columns]
     roles = ColumnRoles(tuple(model.model.numeric), tuple(model.model.categorical))
     typed = typed_table(frame[[*present, *costs]], roles)
+    money = {*cost_columns, model.card.margin_column}
+    for column in typed.columns:
+        if pd.api.types.is_float_dtype(typed[column]):
+            _check_numbers(typed[column], MONEY if column in money else None)
     return pd.concat([ids.rename(ID), typed], axis=1).reset_index(drop=True)
+
+
+def _check_numbers(values: pd.Series, valid: tuple[float, float] | None) -> None:
+    """Raise TableValueError naming the column and rows of numbers that are not finite
+    (text such as "1e400" or "inf" reads as infinite) or, for money, outside `valid`."""
+    numbers = values.to_numpy(dtype=np.float64)
+    bad = np.isinf(numbers)
+    if valid is not None:
+        bad |= (numbers < valid[0]) | (numbers > valid[1])
+    if bad.any():
+        rows = ", ".join(str(row) for row in values.index[bad][:SHOWN])
+        allowed = "finite numbers" if valid is None else f"numbers in [{valid[0]:g}, {valid[1]:g}]"
+        raise TableValueError(f"column {values.name!r} expects {allowed}, not in row(s) {rows}")

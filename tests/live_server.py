@@ -53,11 +53,13 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A running service: its base URL, an authenticated client and its log file."""
+    """A running service: its base URL, an authenticated client, its log file and the
+    supervisor process (`bentoml serve`)."""
 
     url: str
     client: httpx.Client
     log: Path
+    process: subprocess.Popen
 
     def post(self, path: str, body: object = None, **kwargs) -> httpx.Response:
         return self.client.post(path, json={} if body is None else body, **kwargs)
@@ -84,14 +86,15 @@ def start_server(argv: list[str], env: dict[str, str], log: Path, port: int) -> 
             time.sleep(0.2)
         headers = {"Authorization": f"Bearer {API_KEY}"}
         with httpx.Client(base_url=url, headers=headers, timeout=REQUEST_SECONDS) as client:
-            yield Server(url, client, log)
+            yield Server(url, client, log, process)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process.poll() is None:  # a test may have killed it
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 @contextmanager
@@ -99,10 +102,10 @@ def serve_settings(settings: Settings, log: Path) -> Iterator[Server]:
     """The service of `settings` on a free port, started as `zerochurn serve` starts it, with
     API_KEY as its key and no ZEROCHURN_ variable of this process."""
     port = free_port()
-    serving = settings.serving.model_copy(update={"port": port})
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
-    argv, env = serve_command(
-        settings.model_copy(update={"serving": serving}), environ | SERVICE_ENV
+    settings = settings.model_copy(
+        update={"serving": settings.serving.model_copy(update={"port": port})}
     )
-    with start_server(argv, env, log, port) as server:
-        yield server
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
+    argv, env = serve_command(settings, environ | SERVICE_ENV)
+    with start_server(argv, env, log, port) as running:
+        yield running

@@ -112,6 +112,27 @@ def test_features_use_only_data_before_as_of(seed: int, offset: int, definition:
     pd.testing.assert_frame_equal(full, known)
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    offset=st.integers(0, DAYS + 30),
+    definition=st.sampled_from(DEFINITIONS),
+)
+def test_every_feature_lies_in_its_catalog_range(seed: int, offset: int, definition: str) -> None:
+    """The ranges the service enforces on posted records hold for every built feature."""
+    frame = build_features(
+        random_raw(seed),
+        START + pd.Timedelta(days=offset),
+        FeatureConfig(),
+        ChurnConfig(definition=definition),
+    )
+    for name, spec in feature_catalog(FeatureConfig()).items():
+        if spec.kind == "numeric":
+            low, high = spec.valid
+            values = frame[name].dropna()
+            assert values.between(low, high).all(), (name, values.min(), values.max())
+
+
 def test_catalog_covers_exactly_the_produced_columns() -> None:
     config = FeatureConfig(revenue_windows_months=(2, 24), complaint_windows_days=(7,))
     frame = build_features(random_raw(0), "2024-06-01", config, ChurnConfig())

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import tempfile
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,7 @@ from hypothesis import strategies as st
 from killed_writer import kill_at_random
 
 from zerochurn.configs import ConfigError, Settings, load_settings
-from zerochurn.journal import append_record, read_records, write_file
+from zerochurn.journal import GroupCommit, append_record, read_records, write_file
 from zerochurn.serving import prediction_log
 from zerochurn.serving.log_schema import LogSchema
 
@@ -174,6 +177,48 @@ def test_a_torn_tail_is_skipped_then_cut_by_the_next_writer(tmp_path):
     append_record(path, {"n": 3})
     assert read_records(path) == [{"n": 1}, {"n": 3}]
     assert path.read_bytes() == b'{"n":1}\n{"n":3}\n'
+
+
+def test_appends_queued_during_a_commit_share_the_next_fsync(tmp_path, monkeypatch):
+    """Seven threads append while an eighth's fsync is held: the next commit takes all seven."""
+    committer = GroupCommit("fsync", interval=0.0)
+    path = tmp_path / "journal.jsonl"
+    in_fsync, release = threading.Event(), threading.Event()
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+
+    def held_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        if len(fsyncs) == 1:
+            in_fsync.set()
+            release.wait()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", held_fsync)
+    first = threading.Thread(target=committer.append, args=(path, b'{"n":0}\n'))
+    first.start()
+    in_fsync.wait()
+    others = [
+        threading.Thread(target=committer.append, args=(path, f'{{"n":{n}}}\n'.encode()))
+        for n in range(1, 8)
+    ]
+    for thread in others:
+        thread.start()
+    while len(committer._queue) < len(others):  # all seven queued behind the held commit
+        time.sleep(0.001)
+    release.set()
+    for thread in [first, *others]:
+        thread.join()
+    assert sorted(record["n"] for record in read_records(path)) == list(range(8))
+    # the held commit, the folder entry of the new file, then one commit for the seven
+    assert len(fsyncs) == 3
+
+
+def test_durability_os_writes_without_fsync(tmp_path, monkeypatch):
+    fsyncs: list[int] = []
+    monkeypatch.setattr(os, "fsync", fsyncs.append)
+    append_record(tmp_path / "journal.jsonl", {"n": 1}, durability="os")
+    assert read_records(tmp_path / "journal.jsonl") == [{"n": 1}] and fsyncs == []
 
 
 def test_a_damaged_complete_line_names_file_and_line(tmp_path):

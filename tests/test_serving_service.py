@@ -1,8 +1,8 @@
 """End to end: a tiny trained world, batch scoring by CLI, the real server over HTTP, a Bento.
 
-One module fixture generates ~2,000 customers, trains a champion and runs `zerochurn
-score`; another starts `bentoml serve` on a free 127.0.0.1 port the way `zerochurn serve`
-does and kills its process group at the end.
+The session's `serving_world` (tests/serving_world.py) generates ~2,000 customers, trains
+a champion and runs `zerochurn score`; a module fixture starts `bentoml serve` on a free
+127.0.0.1 port the way `zerochurn serve` does and stops it at the end.
 """
 
 from __future__ import annotations
@@ -19,15 +19,11 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-import typer
 from live_server import API_KEY, SERVICE_ENV, Server, free_port, start_server
+from serving_world import MAX_BATCH, cli, invoke
 from typer.testing import CliRunner
-from worlds import trained_world
 
-from zerochurn.cli import main
-from zerochurn.cli.serving import at_risk, import_model, score, serve
-from zerochurn.configs import Settings, load_settings
-from zerochurn.configs.settings import GenerateConfig
+from zerochurn.configs import Settings
 from zerochurn.contract.validate import load_raw
 from zerochurn.model.registry import CHAMPION, ChampionRegistry, configure
 from zerochurn.serving import prediction_log
@@ -40,41 +36,12 @@ from zerochurn.serving.scoring import segment_churn_index
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
 REPO = Path(__file__).resolve().parents[1]
-MAX_BATCH = 20
-
-
-def _cli() -> typer.Typer:
-    """The serving commands on a local app, registered as zerochurn.cli will register them."""
-    app = typer.Typer()
-    app.callback()(main)
-    app.command()(score)
-    app.command("at-risk")(at_risk)
-    app.command()(serve)
-    app.command("import-model")(import_model)
-    return app
-
-
-def _invoke(settings: Settings, *args: str) -> str:
-    result = CliRunner().invoke(_cli(), ["--workspace", str(settings.workspace), *args])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    return result.output
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Settings:
-    """A workspace with synthetic data, a champion and batch scores at the end of the data."""
-    workspace = tmp_path_factory.mktemp("serving")
-    settings = load_settings(
-        overrides={
-            "workspace": str(workspace),
-            "training.train_snapshots": 4,
-            "serving.max_batch": MAX_BATCH,
-        },
-        environ={},
-    )
-    trained_world(settings, GenerateConfig(customers=2000, months=13, seed=11))
-    _invoke(settings, "score")
-    return settings
+def world(serving_world) -> Settings:
+    """The session's world: this module moves its champion (reload) and logs to it."""
+    return serving_world
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +113,7 @@ def test_score_batch_logs_for_a_library_caller_as_for_the_cli(world, tmp_path):
 
 def test_at_risk_cli_writes_the_retention_list(world, tmp_path):
     out = tmp_path / "list.csv"
-    _invoke(world, "at-risk", "--top", "15", "--region", "north", "--out", str(out))
+    invoke(world, "at-risk", "--top", "15", "--region", "north", "--out", str(out))
     table = pd.read_csv(out)
     decisions = ("contact", "expected_savings")  # only for a model trained with costs
     assert list(table.columns) == [c for c in AT_RISK_COLUMNS if c not in decisions]
@@ -167,7 +134,7 @@ def test_at_risk_cli_filters_by_plan(world, tmp_path):
     out = tmp_path / "list.csv"
     batch = _batch(world)
     plan = batch["plan"].value_counts().index[-1]  # the rarest plan: a filter that bites
-    _invoke(world, "at-risk", "--top", "10", "--plan", plan, "--out", str(out))
+    invoke(world, "at-risk", "--top", "10", "--plan", plan, "--out", str(out))
     table = pd.read_csv(out).set_index("customer_id")
     expected = batch[batch["plan"] == plan].nlargest(10, "value_at_risk")
     assert (batch.loc[table.index, "plan"] == plan).all()
@@ -176,7 +143,7 @@ def test_at_risk_cli_filters_by_plan(world, tmp_path):
 
 def test_serve_refuses_to_start_without_an_api_key(world, monkeypatch):
     monkeypatch.delenv("ZEROCHURN_API_KEYS", raising=False)
-    result = CliRunner().invoke(_cli(), ["--workspace", str(world.workspace), "serve"])
+    result = CliRunner().invoke(cli(), ["--workspace", str(world.workspace), "serve"])
     assert result.exit_code == 2
     assert "ZEROCHURN_API_KEYS" in result.output
 
@@ -309,7 +276,7 @@ BAD_REQUESTS = [
     (
         "/score",
         '{"records": [{"customer_id": "a", "tenure_days": "long"}]}',
-        "float_parsing",
+        "float_type",
         ["records", 0, "tenure_days"],
     ),
     (
@@ -320,6 +287,18 @@ BAD_REQUESTS = [
     ),
     ("/score", '{"records": [{"customer_id": "a"}], "debug": true}', "extra_forbidden", ["debug"]),
     ("/score", '{"records": [{"region": "north"}]}', "missing", ["records", 0, "customer_id"]),
+    (
+        "/score",
+        '{"records": [{"customer_id": "a", "tenure_days": -1e6}]}',
+        "out_of_range",
+        ["records", 0, "tenure_days"],
+    ),
+    (
+        "/score",
+        '{"records": [{"customer_id": "a", "satisfied_share": 1.5}]}',
+        "out_of_range",
+        ["records", 0, "satisfied_share"],
+    ),
     ("/score", '{"records": []}', "too_short", ["records"]),
     (
         "/score",
@@ -350,8 +329,17 @@ BAD_REQUESTS = [
 def test_bad_requests_get_400_naming_the_field(server, path, body, error, loc):
     response = server.client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
-    detail = response.json()["detail"]
-    assert {"type": error, "loc": loc} in [{"type": d["type"], "loc": d["loc"]} for d in detail]
+    answer = response.json()
+    assert {"type": error, "loc": loc} in [
+        {"type": d["type"], "loc": d["loc"]} for d in answer["detail"]
+    ]
+    assert answer["error"].startswith("invalid request: ")
+
+
+def test_an_implausible_feature_value_is_refused_naming_field_and_range(server):
+    body = {"records": [{"customer_id": "a", "tenure_days": -1e6}]}
+    answer = server.post("/score", body).json()
+    assert answer["error"] == "invalid request: records.0.tenure_days: must lie in [0, 36500]"
 
 
 def test_wrong_method_and_path_are_4xx(server):
@@ -386,7 +374,10 @@ def test_reload_moves_to_a_new_champion_while_serving(world, server):
         True,
     )
     assert statuses and set(statuses) == {200}
-    assert server.post("/model_info").json()["version"] == str(new.version)
+    assert answer["workers_serving"] == answer["workers"] == world.serving.workers
+    for _ in range(20):  # new connections, spread over the workers by the kernel
+        info = httpx.post(f"{server.url}/model_info", json={}, headers=server.client.headers)
+        assert info.json()["version"] == str(new.version)
     assert server.post("/score", body).json()["scores"][0]["model_version"] == str(new.version)
     assert server.post("/reload").json()["changed"] is False
 
@@ -394,9 +385,9 @@ def test_reload_moves_to_a_new_champion_while_serving(world, server):
 def test_bento_serves_from_the_model_store_without_mlflow(world, tmp_path_factory, monkeypatch):
     home = world.workspace / "bentoml"
     monkeypatch.setenv("BENTOML_HOME", str(home))
-    output = _invoke(world, "import-model")
+    output = invoke(world, "import-model")
     assert "imported" in output
-    assert "already in the store" in _invoke(world, "import-model")
+    assert "already in the store" in invoke(world, "import-model")
     base = {k: v for k, v in os.environ.items() if not k.startswith("ZEROCHURN_")}
     env = (
         base

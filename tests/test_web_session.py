@@ -248,7 +248,9 @@ def test_a_key_matches_by_fingerprint_only():
         ("/app/customers/C1", True),
         ("/application", False),
         ("/at_risk", False),
-        ("/docs.json", False),
+        ("/docs.json", True),
+        ("/static_content/swagger-ui.css", True),
+        ("/metrics", False),
         ("/healthz", True),
     ],
 )

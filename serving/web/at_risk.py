@@ -78,8 +78,8 @@ def parse_form(
     values = {name: params[name].strip() for name in FILTER_FIELDS if params.get(name, "").strip()}
     page = _page(params.get(PAGE_FIELD))
     try:
-        request = request_model.model_validate(
-            {**values, "limit": page_size, "offset": (page - 1) * page_size}
+        request = request_model.model_validate(  # lax: a form's numbers come as text
+            {**values, "limit": page_size, "offset": (page - 1) * page_size}, strict=False
         )
     except ValidationError as exc:
         return FilterForm(values, page, None, tuple(_error(error) for error in exc.errors()))

@@ -195,7 +195,7 @@ def _write_local(
                 model_version=model.version,
                 source="batch",
                 scored_at=result.scored_at,
-                segment_rows=settings.monitoring.log_segment_rows,
+                config=settings.monitoring,
                 schema=model.log_schema,
             )
             for column in PROFILE_COLUMNS:
