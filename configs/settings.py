@@ -634,6 +634,13 @@ class RunConfig(_Frozen):
         "service_outage", description="Drift scenario of those later months."
     )
     at_risk_top: int = Field(1000, gt=0, description="Customers in the at-risk list.")
+    campaign_top: int = Field(
+        10_000,
+        ge=0,
+        description="Customers of the demo retention campaign on the riskiest customers at "
+        "the end of the training data, played out in the later months, measured and learned "
+        "from (docs/campaigns.md); 0: no campaign.",
+    )
 
 
 class CostConfig(_Frozen):
@@ -775,6 +782,62 @@ class CampaignConfig(_Frozen):
     )
 
 
+def _uplift_booster() -> LightGBMConfig:
+    return LightGBMConfig(
+        learning_rate=0.05,
+        num_leaves=4,
+        min_child_samples=50,
+        num_boost_round=1000,
+        early_stopping_rounds=50,
+    )
+
+
+class UpliftConfig(_Frozen):
+    """The uplift model of who responds to the retention action (`zerochurn uplift`).
+
+    It is validated when, on held-out campaign customers, its normalised Qini reaches
+    min_qini and a permutation test says a random ranking of the same customers does as well
+    with probability at most max_p_value. Only a validated model ranks the at-risk list.
+    """
+
+    lightgbm: LightGBMConfig = Field(
+        default_factory=_uplift_booster,
+        description="Booster of the treatment group's correction to the churn model's "
+        "log-odds (small trees: campaign groups are a few thousand customers).",
+    )
+    validation_fraction: float = Field(
+        0.3,
+        gt=0,
+        lt=1,
+        description="Share of campaign customers (per group) held out to validate the model.",
+    )
+    early_stopping_fraction: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Share of the treatment group's training customers used for early stopping.",
+    )
+    min_qini: float = Field(
+        0.01, description="Held-out normalised Qini a validated model reaches at least."
+    )
+    max_p_value: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="Largest chance that a random ranking scores that Qini, for validation.",
+    )
+    permutations: int = Field(1000, ge=19, description="Random rankings of that permutation test.")
+    top_share: float = Field(
+        0.3, gt=0, le=1, description="Share of customers of the uplift-at-k figures."
+    )
+    registered_model: str = Field(
+        "zerochurn-uplift",
+        min_length=1,
+        description="Registered model name; the validated version holds the alias 'validated'.",
+    )
+    random_state: int = Field(0, ge=0, description="Seed of the splits and the booster.")
+
+
 class Settings(_Frozen):
     """All of zerochurn's configuration."""
 
@@ -796,6 +859,7 @@ class Settings(_Frozen):
     engine: EngineConfig = EngineConfig()
     campaigns: CampaignConfig = CampaignConfig()
     web: WebConfig = WebConfig()
+    uplift: UpliftConfig = UpliftConfig()
 
     @property
     def data_dir(self) -> Path:

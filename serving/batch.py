@@ -8,6 +8,7 @@ snapshot store the service reads (only with the latest date).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from zerochurn.console import ProgressCallback
 from zerochurn.contract.dataset import RawData
 from zerochurn.features.build import build_features
 from zerochurn.io import write_table
+from zerochurn.model.uplift import UpliftModel, saved_value_columns
 from zerochurn.serving.model import ScoringModel
 from zerochurn.serving.scoring import (
     PROFILE_COLUMNS,
@@ -53,6 +55,8 @@ AT_RISK_COLUMNS = (
     "risk_tier",
     "customer_value",
     "value_at_risk",
+    "uplift",
+    "expected_saved_value",
     "contact",
     "expected_savings",
     "reasons",
@@ -229,6 +233,17 @@ def write_batch(
         info=info,
     )
     return BatchOutputs(parquet, csv, snapshot)
+
+
+def with_saved_value(result: BatchResult, uplift: UpliftModel) -> BatchResult:
+    """The batch with the uplift and expected_saved_value of a validated uplift model added.
+
+    The at-risk list of a snapshot holding them is ranked by expected saved value
+    (serving/store.py); they are not in the prediction log, which holds what the churn
+    model said.
+    """
+    columns = saved_value_columns(uplift, result.features, result.scores)
+    return dataclasses.replace(result, scores=result.scores.assign(**columns))
 
 
 def at_risk_list(store: SnapshotStore, query: AtRiskQuery) -> pd.DataFrame:

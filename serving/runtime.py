@@ -57,6 +57,8 @@ SCORE_FIELDS = (
     "value_at_risk",
     "contact",
     "expected_savings",
+    "uplift",
+    "expected_saved_value",
     "model_version",
     "scored_at",
 )

@@ -90,6 +90,14 @@ class CustomerScore(BaseModel):
     expected_savings: float | None = Field(
         None, description="Expected money saved by contacting this customer (with costs)."
     )
+    uplift: float | None = Field(
+        None,
+        description="Expected drop in churn probability from the retention action (batch "
+        "scores of a validated uplift model only).",
+    )
+    expected_saved_value: float | None = Field(
+        None, description="uplift x the customer's value (money), the at-risk list's order."
+    )
     top_reasons: list[Reason]
     model_version: str
     scored_at: str
@@ -289,7 +297,14 @@ def request_models(settings: Settings) -> RequestModels:
             str | None,
             Field(None, min_length=1, description="Ids starting with this, in any case."),
         ),
-        sort=(AtRiskSort, "value_at_risk"),
+        sort=(
+            AtRiskSort | None,
+            Field(
+                None,
+                description="Largest first; null: expected_saved_value when a validated uplift "
+                "model scored the batch, else value_at_risk.",
+            ),
+        ),
         limit=(_integer(gt=0, le=config.max_batch), config.at_risk_limit),
         offset=(SqlInteger, 0),
     )

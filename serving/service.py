@@ -57,7 +57,12 @@ from zerochurn.serving.schemas import (
     ScoreResponse,
     request_models,
 )
-from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError, SnapshotUnusableError
+from zerochurn.serving.store import (
+    AtRiskQuery,
+    AtRiskSortError,
+    SnapshotMissingError,
+    SnapshotUnusableError,
+)
 from zerochurn.serving.table import ModelKindError
 from zerochurn.serving.web.app import build_web_app, root_app
 from zerochurn.serving.web.session import APP_PREFIX
@@ -92,6 +97,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     TableValueError: HTTPStatus.BAD_REQUEST,
     CampaignError: HTTPStatus.NOT_FOUND,
     SnapshotUnusableError: HTTPStatus.SERVICE_UNAVAILABLE,
+    AtRiskSortError: HTTPStatus.CONFLICT,
 }
 """Expected failures and their status; the body is {"error": message, "detail": []}."""
 EVERY_API_ERROR = (
@@ -201,7 +207,7 @@ class ChurnService:
         return _answer(self.runtime.score_customers, request.customer_ids)
 
     @bentoml.api
-    @answers(HTTPStatus.NOT_FOUND, HTTPStatus.SERVICE_UNAVAILABLE)
+    @answers(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.SERVICE_UNAVAILABLE)
     def at_risk(self, request: AtRiskRequest, /) -> AtRiskResponse:
         """The customers most at risk in the latest batch scores, filtered and paged."""
         return _answer(self.runtime.at_risk, AtRiskQuery(**request.model_dump()))

@@ -38,7 +38,10 @@ SQLITE_MAX_INTEGER = 2**63 - 1
 INSERT_ROWS = 50_000
 """Rows per executemany call when writing."""
 
-AtRiskSort = Literal["value_at_risk", "churn_probability"]
+AtRiskSort = Literal["value_at_risk", "churn_probability", "expected_saved_value"]
+SAVED_VALUE_SORT = "expected_saved_value"
+"""The order of the at-risk list when a validated uplift model scored the batch: who is
+expected to be saved, in money (model/uplift.py), rather than who is at risk."""
 AT_RISK_FILTERS = {
     "region": "region = ?",
     "segment": "segment = ?",
@@ -54,10 +57,12 @@ PROFILE_FILTERS = ("region", "segment", "plan")
 SORT_ORDERS: dict[str, str] = {
     "value_at_risk": "value_at_risk DESC, churn_probability DESC, customer_id",
     "churn_probability": "churn_probability DESC, customer_id",
+    SAVED_VALUE_SORT: f"{SAVED_VALUE_SORT} DESC, churn_probability DESC, customer_id",
 }
 """ORDER BY of each at-risk sort, largest first (SQLite puts NULLs, unknown values, last
 when descending), ties broken by risk then id; each is also an index of the scores, which
-holds the ids too, so a page far down the list is found without reading the rows above."""
+holds the ids too, so a page far down the list is found without reading the rows above.
+expected_saved_value is indexed only when the scores have it."""
 INDEXED_COLUMNS = ("region", "segment", "plan", "risk_tier")
 """Score columns of the equality filters, indexed when the scores have them."""
 LIKE_ESCAPE = "\\"
@@ -69,6 +74,10 @@ SNAPSHOT_TABLES = ("features", "scores", "segments", "meta")
 
 class SnapshotMissingError(LookupError):
     """There is no snapshot store yet: batch scoring has not run."""
+
+
+class AtRiskSortError(LookupError):
+    """The at-risk list was asked for an order the snapshot's scores cannot give."""
 
 
 class SnapshotUnusableError(RuntimeError):
@@ -100,7 +109,8 @@ class AtRiskQuery:
     """Filters, order and page (limit rows from offset) of an at-risk list.
 
     None filters are not applied; min_value is in money; id_prefix keeps the customers
-    whose id starts with it (in any case).
+    whose id starts with it (in any case). sort None is the store's default order
+    (SnapshotStore.default_sort).
     """
 
     region: str | None = None
@@ -110,7 +120,7 @@ class AtRiskQuery:
     min_value: float | None = None
     min_churn_index: int | None = None
     id_prefix: str | None = None
-    sort: AtRiskSort = "value_at_risk"
+    sort: AtRiskSort | None = None
     limit: int
     offset: int = 0
 
@@ -233,7 +243,8 @@ class SnapshotWriter:
         connection = self._connection
         write_sql_table(connection, "segments", segments)
         for column, order in SORT_ORDERS.items():
-            connection.execute(f"CREATE INDEX scores_{column} ON scores ({order})")
+            if column in self._score_columns:
+                connection.execute(f"CREATE INDEX scores_{column} ON scores ({order})")
         for column in (c for c in INDEXED_COLUMNS if c in self._score_columns):
             connection.execute(f"CREATE INDEX scores_{column} ON scores ({_quoted(column)})")
         connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -270,6 +281,10 @@ def write_snapshot(
         writer.add(features, scores)
         writer.finish(segments, info)
     return path
+
+
+def _default_sort(score_columns: Iterable[str]) -> AtRiskSort:
+    return SAVED_VALUE_SORT if SAVED_VALUE_SORT in score_columns else "value_at_risk"
 
 
 class SnapshotStore:
@@ -360,6 +375,26 @@ class SnapshotStore:
         placeholders = ", ".join("?" * len(ids))
         return self._query(f"SELECT * FROM features WHERE customer_id IN ({placeholders})", ids)
 
+    def score_columns(self) -> list[str]:
+        """The columns of the snapshot's scores table."""
+        return list(self._query("SELECT * FROM scores LIMIT 0").columns)
+
+    def default_sort(self) -> AtRiskSort:
+        """expected_saved_value when a validated uplift model scored the batch, else
+        value_at_risk."""
+        return _default_sort(self.score_columns())
+
+    def _sort(self, query: AtRiskQuery) -> AtRiskSort:
+        """The query's order (None: default_sort); AtRiskSortError when the scores lack it."""
+        columns = self.score_columns()
+        sort = query.sort or _default_sort(columns)
+        if sort not in columns:
+            raise AtRiskSortError(
+                f"the scores of the snapshot {self.path} have no {sort}: it comes from a "
+                "validated uplift model (zerochurn uplift, then zerochurn score)"
+            )
+        return sort
+
     def _where(self, query: AtRiskQuery) -> tuple[str, list[Any]]:
         """The WHERE clause of the query's filters and its parameters.
 
@@ -369,7 +404,7 @@ class SnapshotStore:
         conditions, params = [], []
         absent: set[str] = set()
         if any(getattr(query, name) is not None for name in PROFILE_FILTERS):
-            absent = set(PROFILE_FILTERS) - set(self._query("SELECT * FROM scores LIMIT 0"))
+            absent = set(PROFILE_FILTERS) - set(self.score_columns())
         for name, condition in AT_RISK_FILTERS.items():
             value = getattr(query, name)
             if value is not None and name in absent:
@@ -394,7 +429,7 @@ class SnapshotStore:
         The page's ids come from the sort's index alone; only the page's rows are read.
         """
         where, params = self._where(query)
-        order = SORT_ORDERS[query.sort]
+        order = SORT_ORDERS[self._sort(query)]
         return self._query(
             f"SELECT scores.* FROM (SELECT customer_id FROM scores {where} ORDER BY {order} "
             "LIMIT ? OFFSET ?) AS page JOIN scores USING (customer_id) "

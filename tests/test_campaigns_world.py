@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +19,28 @@ from killed_writer import kill_at_random
 from typer.testing import CliRunner
 
 from zerochurn.campaigns.assign import CONTROL, TREATMENT, assign_groups
+from zerochurn.campaigns.learning import CampaignRows
 from zerochurn.campaigns.measure import measure
 from zerochurn.campaigns.outcomes import churned_in_window
 from zerochurn.campaigns.store import TREATMENT_FILE, Campaign, CampaignStore
 from zerochurn.cli import app
-from zerochurn.configs.settings import CampaignConfig, ChurnConfig, GenerateConfig, ServingConfig
+from zerochurn.configs.settings import (
+    CampaignConfig,
+    ChurnConfig,
+    FeatureConfig,
+    GenerateConfig,
+    ServingConfig,
+    UpliftConfig,
+)
+from zerochurn.contract.dataset import RawData
 from zerochurn.contract.validate import load_raw
+from zerochurn.features.build import build_features
 from zerochurn.model.value import churn_index, risk_tier
 from zerochurn.serving.store import SnapshotInfo, write_snapshot
-from zerochurn.synthetic import generate_world, write_world
+from zerochurn.synthetic import World, generate_world, write_world
 from zerochurn.synthetic.action import Treatment
 from zerochurn.synthetic.output import GROUND_TRUTH_FILE, TREATMENT_TRUTH_FILE
+from zerochurn.training.uplift import evaluate_uplift, fit_uplift, held_out, held_out_mask
 
 HORIZON_DAYS = 90
 CAMPAIGN_DATE = "2026-01-01"
@@ -56,9 +68,19 @@ def _truth_scores(ground_truth: pd.DataFrame, as_of: str) -> pd.DataFrame:
 # --- against the generator's truth ---------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_the_measured_interval_covers_the_true_average_effect(tmp_path):
-    """50,000 customers; the 10,000 riskiest are the campaign, a fifth held out."""
+@dataclass(frozen=True)
+class SpringWorld:
+    """A campaign on a 50,000-customer world played out: its members, record and data."""
+
+    members: pd.DataFrame
+    campaign: Campaign
+    after: World
+    raw: RawData
+
+
+@pytest.fixture(scope="module")
+def spring(tmp_path_factory) -> SpringWorld:
+    """The 10,000 riskiest customers by true probability are the campaign, a fifth held out."""
     base = GenerateConfig(customers=50_000, months=24, seed=3)
     before = generate_world(base, horizon_days=HORIZON_DAYS)
     members = _truth_scores(before.ground_truth, CAMPAIGN_DATE).head(10_000)
@@ -70,7 +92,7 @@ def test_the_measured_interval_covers_the_true_average_effect(tmp_path):
     after = generate_world(
         base.model_copy(update={"months": 27}), horizon_days=HORIZON_DAYS, treatment=treatment
     )
-    raw = load_raw(write_world(after, tmp_path / "data"))
+    raw = load_raw(write_world(after, tmp_path_factory.mktemp("spring") / "data"))
     campaign = Campaign(
         name="spring",
         created_at="2026-01-01T00:00:00+00:00",
@@ -85,25 +107,63 @@ def test_the_measured_interval_covers_the_true_average_effect(tmp_path):
         control=int((groups == CONTROL).sum()),
         value_column="customer_value",
     )
-    ids = members["customer_id"]
+    return SpringWorld(members, campaign, after, raw)
+
+
+def _churned(spring: SpringWorld) -> pd.Series:
+    ids = spring.members["customer_id"]
+    return churned_in_window(spring.raw, spring.campaign, ChurnConfig(), ids)
+
+
+@pytest.mark.slow
+def test_the_measured_interval_covers_the_true_average_effect(spring):
+    ids = spring.members["customer_id"]
     outcomes = pd.DataFrame(
         {
             "customer_id": ids.to_numpy(),
-            "churned": churned_in_window(raw, campaign, ChurnConfig(), ids).to_numpy(),
+            "churned": _churned(spring).to_numpy(),
             "contacted": pd.array([pd.NA] * len(ids), dtype="boolean"),
         }
     )
-    result = measure(campaign, members, outcomes, CampaignConfig())
-    true_effect = after.treatment_truth["true_effect"].mean()
+    result = measure(spring.campaign, spring.members, outcomes, CampaignConfig())
+    true_effect = spring.after.treatment_truth["true_effect"].mean()
     drop = result.churn_rate_drop
     assert drop.low <= true_effect <= drop.high
     assert drop.low > 0  # the action works, and the campaign is big enough to see it
-    assert result.customers_saved.estimate == pytest.approx(drop.estimate * campaign.treatment)
+    assert result.customers_saved.estimate == pytest.approx(
+        drop.estimate * spring.campaign.treatment
+    )
     # the untreated truth is the ground truth's probability on the campaign date
-    truth = after.ground_truth[after.ground_truth["as_of"] == pd.Timestamp(CAMPAIGN_DATE)]
-    expected = truth.set_index("customer_id").loc[ids, "true_probability"].to_numpy()
-    untreated = after.treatment_truth["true_probability_untreated"].to_numpy()
+    truth = spring.after.ground_truth
+    truth = truth[truth["as_of"] == pd.Timestamp(CAMPAIGN_DATE)].set_index("customer_id")
+    expected = truth.loc[ids, "true_probability"].to_numpy()
+    untreated = spring.after.treatment_truth["true_probability_untreated"].to_numpy()
     np.testing.assert_allclose(untreated, expected, atol=2e-4)
+
+
+@pytest.mark.slow
+def test_the_uplift_model_finds_the_persuadable_better_than_risk_does(spring):
+    """Scored by the generator's true effects on held-out members; the churn model is the
+    truth itself, so risk ranking is as good as risk ranking can be."""
+    features = build_features(
+        spring.raw, pd.Timestamp(CAMPAIGN_DATE), FeatureConfig(), ChurnConfig()
+    ).set_index("customer_id")
+    ids = spring.members["customer_id"]
+    rows = CampaignRows(
+        features=features.loc[ids].reset_index(),
+        campaign=np.full(len(ids), "spring", dtype=object),
+        customer_id=ids.to_numpy(dtype=object),
+        churn_probability=spring.members["churn_probability"].to_numpy(),
+        treated=(spring.members["group"] == TREATMENT).to_numpy(),
+        churned=_churned(spring).to_numpy(dtype=np.int64),
+    )
+    config = UpliftConfig()
+    held = held_out_mask(rows, config.validation_fraction, config.random_state)
+    model = fit_uplift(rows, ~held, config)
+    evaluation = evaluate_uplift(held_out(model, rows, held, spring.after.treatment_truth), config)
+    assert evaluation.true_qini > evaluation.risk_true_qini + 0.1
+    assert evaluation.true_uplift_at_k > evaluation.risk_true_uplift_at_k
+    assert evaluation.validated, evaluation.verdict
 
 
 def _small_treatment(world) -> Treatment:

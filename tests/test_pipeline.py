@@ -20,6 +20,9 @@ def test_run_end_to_end(tmp_path):
     command = [
         *(sys.executable, "-m", "zerochurn.cli", "--workspace", str(workspace)),
         *("--set", "generate.customers=1500", "--set", "training.gate.baseline_margin=-1"),
+        # a world this small has no transactions on some last days of a month: four later
+        # months cover the demo campaign's 90-day outcome window
+        *("--set", "run.later_months=4"),
         *("run", "--no-serve"),
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
@@ -27,7 +30,11 @@ def test_run_end_to_end(tmp_path):
 
     at_risk = pd.read_csv(workspace / "at_risk.csv")
     assert {"customer_id", "churn_probability", "value_at_risk", "risk_tier"} <= set(at_risk)
-    assert at_risk["value_at_risk"].is_monotonic_decreasing
+    order = "expected_saved_value" if "expected_saved_value" in at_risk else "value_at_risk"
+    assert at_risk[order].is_monotonic_decreasing  # the first when the uplift model validated
+    (measurement,) = (workspace / "campaigns").glob("run-*/measurement/campaign.json")
+    assert json.loads(measurement.read_text())["summary"]["status"] == "measured"
+    assert "uplift model version 1" in result.stderr
     summaries = list((workspace / "monitoring").glob("*/summary.json"))
     assert len(summaries) == 1
     summary = json.loads(summaries[0].read_text())

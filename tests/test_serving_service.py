@@ -116,7 +116,8 @@ def test_at_risk_cli_writes_the_retention_list(world, tmp_path):
     invoke(world, "at-risk", "--top", "15", "--region", "north", "--out", str(out))
     table = pd.read_csv(out)
     decisions = ("contact", "expected_savings")  # only for a model trained with costs
-    assert list(table.columns) == [c for c in AT_RISK_COLUMNS if c not in decisions]
+    saved = ("uplift", "expected_saved_value")  # only with a validated uplift model
+    assert list(table.columns) == [c for c in AT_RISK_COLUMNS if c not in decisions + saved]
     assert len(table) == 15 and set(table["region"]) == {"north"}
     assert table["value_at_risk"].is_monotonic_decreasing
     batch = _batch(world)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from zerochurn.model.value import LOW_TIER
 from zerochurn.serving.scoring import PROFILE_COLUMNS
-from zerochurn.serving.store import AtRiskQuery, SnapshotStore
+from zerochurn.serving.store import SORT_ORDERS, AtRiskQuery, SnapshotStore
 
 FILTER_FIELDS = (
     "region",
@@ -93,7 +93,11 @@ def pages(total: int, page_size: int) -> int:
 
 def filter_options(store: SnapshotStore, tiers: tuple[str, ...]) -> dict[str, list[str]]:
     """The choices of each select field: the groups of the latest batch per profile column
-    (from its segment table) and the risk tiers (`tiers` above "low")."""
+    (from its segment table), the risk tiers (`tiers` above "low") and the orders the scores
+    allow, the default first (expected saved value once a validated uplift model scored
+    them)."""
     options = {by: store.segments(by)["group"].astype(str).tolist() for by in PROFILE_COLUMNS}
     options["tier"] = [LOW_TIER, *tiers]
+    columns, default = store.score_columns(), store.default_sort()
+    options["sort"] = [default, *(s for s in SORT_ORDERS if s != default and s in columns)]
     return options

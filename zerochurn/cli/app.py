@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zerochurn.cli.campaigns import campaign_app
+from zerochurn.cli.campaigns import campaign_app, uplift
 from zerochurn.cli.common import Options
 from zerochurn.cli.data import features, generate, sample, show_config, validate
 from zerochurn.cli.monitoring import monitor, retrain
@@ -113,3 +113,4 @@ app.command("import-model")(import_model)
 app.command("build-bento")(build_bento)
 app.command()(monitor)
 app.command()(retrain)
+app.command()(uplift)

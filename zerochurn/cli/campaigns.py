@@ -1,8 +1,9 @@
-"""`zerochurn campaign ...`: retention campaigns with a randomised control group.
+"""`zerochurn campaign ...` and `zerochurn uplift`: retention campaigns and who to treat.
 
 create draws the members from the at-risk list (the same query as `zerochurn at-risk`),
 randomises them by risk tier and records the campaign; record stores what happened;
 measure compares the groups once the outcome window has passed; list shows them all.
+uplift trains the model of who responds to the action on the measured campaigns.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from zerochurn.cli.serving import (
     at_risk_query,
 )
 from zerochurn.configs import Settings
-from zerochurn.console import console
+from zerochurn.console import console, progress
 
 campaign_app = typer.Typer(
     help="Retention campaigns with a control group: create, record outcomes, measure.",
@@ -69,7 +70,7 @@ def create(
     tier: TierOption = None,
     min_value: MinValueOption = None,
     min_churn_index: MinChurnIndexOption = None,
-    sort: SortOption = "value_at_risk",
+    sort: SortOption = None,
     holdout: Annotated[
         float | None,
         typer.Option(help="Share of each risk tier kept as the control [campaigns.holdout]."),
@@ -126,7 +127,8 @@ def create(
         horizon_days=settings.churn.horizon_days,
         holdout=settings.campaigns.holdout,
         seed=chosen,
-        selection={k: v for k, v in vars(query).items() if k != "offset"},
+        selection={k: v for k, v in vars(query).items() if k != "offset"}
+        | {"sort": query.sort or snapshot_store(settings).default_sort()},
         customers=len(members),
         treatment=int((groups == TREATMENT).sum()),
         control=int((groups == CONTROL).sum()),
@@ -307,3 +309,77 @@ def list_campaigns(ctx: typer.Context) -> None:
             recorded,
         )
     console.print(table)
+
+
+def _truth_frame(paths: list[Path]):
+    """The true effects of generated worlds: each path a treatment_truth.parquet or its folder."""
+    import pandas as pd
+
+    from zerochurn.synthetic.output import TREATMENT_TRUTH_FILE
+
+    files = [path / TREATMENT_TRUTH_FILE if path.is_dir() else path for path in paths]
+    missing = [str(file) for file in files if not file.is_file()]
+    if missing:
+        print_error(f"no true effects at {', '.join(missing)}: expected {TREATMENT_TRUTH_FILE}")
+        raise typer.Exit(1)
+    return pd.concat([pd.read_parquet(file) for file in files], ignore_index=True)
+
+
+def uplift(
+    ctx: typer.Context,
+    campaign: Annotated[
+        list[str] | None,
+        typer.Option(help="Learn from this measured campaign (repeat) [default: every one]."),
+    ] = None,
+    truth: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A generated world's treatment_truth.parquet (or its data folder): also "
+            "judge the model against the true effects (repeat)."
+        ),
+    ] = None,
+) -> None:
+    """Train the uplift model on measured campaigns, validate it, register it in MLflow.
+
+    A validated model makes batch scores carry uplift and expected_saved_value, by which
+    the at-risk list is then ranked (docs/campaigns.md#uplift).
+    """
+    from zerochurn.campaigns.learning import campaign_rows
+    from zerochurn.campaigns.store import CampaignError
+    from zerochurn.training.uplift_run import train_and_register_uplift
+
+    settings = ctx.obj.settings()
+    try:
+        rows = campaign_rows(_store(settings), campaign or None, settings.campaigns)
+    except CampaignError as exc:
+        print_error(str(exc))
+        raise typer.Exit(1) from exc
+    effects = _truth_frame(truth) if truth else None
+    title = f"training the uplift model on {len(rows):,} members of {', '.join(rows.names)}"
+    with progress(title):
+        outcome = train_and_register_uplift(rows, settings, effects)
+    e = outcome.evaluation
+    table = Table(title=f"uplift model version {outcome.version}: {e.customers:,} held-out members")
+    for column in ("", "uplift model", "churn risk"):
+        table.add_column(column, justify="left" if not column else "right")
+    k = f"{settings.uplift.top_share:.0%}"
+    table.add_row("Qini (realised)", f"{e.qini:.4f}", f"{e.risk_qini:.4f}")
+    table.add_row(
+        f"uplift at {k} (points)", f"{e.uplift_at_k * 100:+.1f}", f"{e.risk_uplift_at_k * 100:+.1f}"
+    )
+    if e.true_qini is not None:
+        table.add_row("Qini (true effects)", f"{e.true_qini:.3f}", f"{e.risk_true_qini:.3f}")
+        table.add_row(
+            f"true effect of the top {k} (points)",
+            f"{e.true_uplift_at_k * 100:.1f}",
+            f"{e.risk_true_uplift_at_k * 100:.1f}",
+        )
+    console.print(table)
+    colour = "green" if e.validated else "yellow"
+    console.print(f"[{colour}]{e.verdict}[/]", highlight=False)
+    if e.validated:
+        console.print(
+            "batch scores (zerochurn score) now carry uplift and expected_saved_value, and the "
+            "at-risk list ranks by expected saved value"
+        )
+    console.print(f"MLflow run {outcome.run_id}", highlight=False)

@@ -46,6 +46,49 @@ def later_world_flags(settings: Settings) -> dict[str, object]:
     }
 
 
+def start_campaign(ctx: typer.Context, settings: Settings) -> str:
+    """Start the demo campaign on the latest batch scores (the end of the training data); its name.
+
+    The riskiest customers, not the most valuable: their churn is what a campaign of a few
+    thousand can measure. The name carries the time, so a second run starts its own.
+    """
+    import datetime as dt
+
+    from zerochurn.cli.campaigns import create
+
+    name = f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    create(ctx, name=name, top=settings.run.campaign_top, sort="churn_probability")
+    return name
+
+
+def finish_campaign(ctx: typer.Context, settings: Settings, name: str, data_dir: Path) -> None:
+    """Record what happened in the later data, measure, and learn who responds (when measurable).
+
+    A world too small to have transactions on the last days of the later months ends before
+    the outcome window does: the campaign is then left not yet measurable, and said so.
+    """
+    from zerochurn.campaigns.measure import not_measurable_reason
+    from zerochurn.campaigns.outcomes import observed_through
+    from zerochurn.campaigns.store import CampaignStore
+    from zerochurn.cli.campaigns import measure, record, uplift
+    from zerochurn.contract.validate import load_raw
+
+    store = CampaignStore(settings.campaigns_dir)
+    window_end = store.get(name).window_end
+    through = observed_through(load_raw(data_dir))
+    if through < window_end:
+        console.print(
+            f"[yellow]campaign {name} is not yet measurable: its outcome window ends on "
+            f"{window_end}, the later data on {through} (run.later_months)[/]"
+        )
+        return
+    record(ctx, name=name, data=data_dir)
+    measure(ctx, name=name)
+    campaign = store.get(name)
+    if not_measurable_reason(campaign, store.outcomes(campaign), settings.campaigns) is None:
+        uplift(ctx, campaign=[name], truth=[data_dir])
+
+
 def latest_monitoring_report(workspace: Path) -> Path | None:
     """The newest Evidently drift report under <workspace>/monitoring, if any."""
     reports = sorted(
@@ -84,6 +127,7 @@ def describe_outputs(
     host, port = settings.serving.host, settings.serving.port
     report = latest_monitoring_report(settings.workspace)
     where, expression = key_expression(settings, api_key)
+    campaign_reports = sorted(settings.campaigns_dir.glob("*/measurement/campaign.html"))
     lines = [
         "Results",
         f"  at-risk list:        {at_risk_csv.resolve()}",
@@ -95,6 +139,7 @@ def describe_outputs(
         f"  MLflow UI:           .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri}",
         f"  library log:         {(settings.workspace / LOG_FILE).resolve()}",
         f"  web workspace:       http://{host}:{port}/app/ (sign in with the API key)",
+        *(f"  campaign report:     {path.resolve()}" for path in campaign_reports[-1:]),
         f"Call the service (API key {masked(api_key)} in {where}):",
         f'  curl -s -X POST http://{host}:{port}/at_risk -H "Authorization: Bearer {expression}"'
         " -H 'Content-Type: application/json' -d '{\"limit\": 5}'",
@@ -111,11 +156,14 @@ def run(
 ) -> None:
     """The whole job on the embedded defaults, then the service.
 
-    Generate a world and check it, build features, train and register, batch-score;
-    then simulate `run.later_months` more months with `run.later_drift`, monitor them
-    against the champion, retrain if the policy fires, re-score, write the at-risk list
-    and the satisfaction, complaint and churn reports, and serve on 127.0.0.1 (the JSON
-    API and the web workspace at /app/).
+    Generate a world and check it, build features, train and register; score the end of
+    the data and start a retention campaign on the `run.campaign_top` riskiest customers;
+    then simulate `run.later_months` more months with `run.later_drift` and the campaign's
+    action, measure the campaign and train the uplift model on it, monitor the later months
+    against the champion, retrain if the policy fires, re-score (ranked by expected saved
+    value if the uplift model was validated), write the at-risk list and the satisfaction,
+    complaint and churn reports, and serve on 127.0.0.1 (the JSON API and the web workspace
+    at /app/).
     """
     from zerochurn.serving.auth import ensure_api_key
 
@@ -126,7 +174,10 @@ def run(
     train(ctx)
     score(ctx)  # the end of the training data: the first point of every score history
     later_dir = settings.workspace / "data_later"
-    generate(ctx, **later_world_flags(settings), out=later_dir)
+    campaign = start_campaign(ctx, settings) if settings.run.campaign_top else None
+    generate(ctx, **later_world_flags(settings), out=later_dir, campaign=campaign)
+    if campaign is not None:
+        finish_campaign(ctx, settings, campaign, later_dir)
     retrain(ctx, data_dir=later_dir, if_needed=True)
     score(ctx, data_dir=later_dir)
     at_risk_csv = settings.workspace / "at_risk.csv"

@@ -68,6 +68,21 @@ def _print_outputs(outputs, extra: Path | None = None) -> None:
         console.print(f"refreshed the snapshot store {outputs.snapshot}")
 
 
+def _with_saved_value(settings: Settings, result):
+    """The batch with uplift and expected_saved_value when a validated uplift model exists."""
+    from zerochurn.model.registry import load_validated_uplift
+    from zerochurn.serving.batch import with_saved_value
+
+    validated = load_validated_uplift(settings)
+    if validated is None:
+        return result
+    console.print(
+        f"uplift model version {validated.version} (validated) adds uplift and "
+        "expected_saved_value: the at-risk list ranks by expected saved value"
+    )
+    return with_saved_value(result, validated.model)
+
+
 def score_table(settings: Settings, path: Path, out: Path | None) -> None:
     """Score the rows of a flat customer table with a champion trained on such a table."""
     from zerochurn.contract.cells import TableValueError
@@ -89,7 +104,9 @@ def score_table(settings: Settings, path: Path, out: Path | None) -> None:
     except (ModelKindError, TableValueError) as exc:
         print_error(f"{path}: {exc}")
         raise typer.Exit(1) from exc
-    result = score_table_batch(rows, model, settings, scored_at=now_utc())
+    result = _with_saved_value(
+        settings, score_table_batch(rows, model, settings, scored_at=now_utc())
+    )
     outputs = write_batch(result, model, settings)
     if out is not None:
         write_table(result.scores, out)
@@ -147,6 +164,8 @@ def score(
     when = pd.Timestamp(as_of) if as_of is not None else raw.end
     with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
+        report("uplift")
+        result = _with_saved_value(settings, result)
         report("writing scores")
         outputs = write_batch(result, model, settings, data_dir=Path(location))
     _print_tiers(result.scores, f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
@@ -179,13 +198,13 @@ def at_risk_query(
     tier: str | None,
     min_value: float | None,
     min_churn_index: int | None,
-    sort: str,
+    sort: str | None,
 ):
     """The at-risk list's query from the filter flags, which are checked first."""
     from zerochurn.model.value import LOW_TIER
     from zerochurn.serving.store import AtRiskQuery, AtRiskSort
 
-    if sort not in get_args(AtRiskSort):
+    if sort is not None and sort not in get_args(AtRiskSort):
         raise typer.BadParameter(
             f"expected one of {', '.join(get_args(AtRiskSort))}, got {sort!r}", param_hint="--sort"
         )
@@ -209,12 +228,12 @@ def at_risk_query(
 def at_risk_page(settings: Settings, query):
     """The snapshot's info and the query's page of the at-risk list, or exit 1 without one."""
     from zerochurn.serving.batch import at_risk_list, snapshot_store
-    from zerochurn.serving.store import SnapshotMissingError
+    from zerochurn.serving.store import AtRiskSortError, SnapshotMissingError
 
     store = snapshot_store(settings)
     try:
         return store.info(), at_risk_list(store, query)
-    except SnapshotMissingError as exc:
+    except (SnapshotMissingError, AtRiskSortError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
 
@@ -229,7 +248,7 @@ def at_risk(
     tier: TierOption = None,
     min_value: MinValueOption = None,
     min_churn_index: MinChurnIndexOption = None,
-    sort: SortOption = "value_at_risk",
+    sort: SortOption = None,
 ) -> None:
     """Write the retention team's list of customers at risk, from the latest batch scores."""
     from zerochurn.io import write_table
@@ -249,9 +268,14 @@ def at_risk(
     )
     info, table = at_risk_page(settings, query)
     write_table(rounded_for_people(table), out)
+    saved = (
+        f", expected saved value {table['expected_saved_value'].sum():,.0f}"
+        if "expected_saved_value" in table
+        else ""
+    )
     console.print(
         f"wrote {out}: {len(table):,} customers at {info.as_of} (model version "
-        f"{info.model_version}), value at risk {table['value_at_risk'].sum():,.0f}"
+        f"{info.model_version}), value at risk {table['value_at_risk'].sum():,.0f}{saved}"
     )
 
 

@@ -54,8 +54,11 @@ from zerochurn.model.champion import (
     ModelUnavailableError,
     RegistryUnavailableError,
 )
+from zerochurn.model.uplift import UpliftModel
 
 EVENT_TAG_PREFIX = "zerochurn.event."
+VALIDATED = "validated"
+"""Alias of the uplift model version that passed validation (training/uplift.py)."""
 SQLITE_URI_PREFIX = "sqlite:///"
 MODEL_CARD_FILE = "model_card.json"
 """Training logs the model's card here, beside the model."""
@@ -491,3 +494,33 @@ def load_reference(settings: Settings, found: ChampionVersion) -> pd.DataFrame:
             found.run_id, f"{REFERENCE_ARTIFACT}/{REFERENCE_FILE}", folder
         )
         return pd.read_parquet(path)
+
+
+@dataclass(frozen=True)
+class ValidatedUplift:
+    """The registered uplift model holding the alias VALIDATED, loaded."""
+
+    version: str
+    model: UpliftModel = field(repr=False)
+
+
+def load_validated_uplift(settings: Settings) -> ValidatedUplift | None:
+    """The validated uplift model (uplift.registered_model @ VALIDATED), or None without one.
+
+    Read-only, like find_champion: no store, no registered model or no validated version
+    all give None; a tracking server that cannot be reached raises RegistryUnavailableError.
+    """
+    uri = settings.tracking_uri
+    if uri.startswith(SQLITE_URI_PREFIX) and not Path(uri[len(SQLITE_URI_PREFIX) :]).is_file():
+        return None
+    client = connect(settings)
+    name = settings.uplift.registered_model
+    with reaching(uri):
+        try:
+            version = client.get_model_version_by_alias(name, VALIDATED)
+        except MlflowException as exc:
+            if _network_failure(exc):
+                raise
+            return None
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}").unwrap_python_model()
+    return ValidatedUplift(version=str(version.version), model=pyfunc.model)
