@@ -41,8 +41,9 @@ class ScoringModel:
     """A loaded champion and what it takes to read and explain its scores.
 
     version is the MLflow registry version; source says where it was loaded from
-    ("mlflow" or "bentoml:<tag>"); metrics are its out-of-time test metrics; registered
-    is the registry version it was loaded as, which `pin` names.
+    ("mlflow", "bentoml:<tag>", or "kept:<folder>": serving/last_model.py); metrics are
+    its out-of-time test metrics; registered is the registry version it was loaded as,
+    which `pin` names.
     """
 
     model: ChurnModel
@@ -182,12 +183,15 @@ def load_scoring_model(
     settings: Settings, bento_tag: str | None = None, pin: Mapping[str, Any] | None = None
 ) -> ScoringModel:
     """The champion from the configured source (ServingConfig.model_source), or exactly
-    the model `pin` names (another worker's reload: serving/workers.py)."""
+    the model `pin` names (another worker's reload: serving/workers.py). One from MLflow
+    comes through the copy serving/last_model.py keeps for a start without MLflow."""
     if pin is not None:
         return load_pinned(settings, pin)
     if settings.serving.model_source == "bentoml":
         return load_from_bentoml(settings, bento_tag)
-    return load_from_mlflow(settings)
+    from zerochurn.serving.last_model import load_champion_kept  # imports this module
+
+    return load_champion_kept(settings)
 
 
 def import_champion(settings: Settings) -> tuple[str, bool]:

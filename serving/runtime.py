@@ -21,6 +21,7 @@ from zerochurn.configs.settings import Settings
 from zerochurn.features.catalog import column_spec
 from zerochurn.model.champion import ModelUnavailableError
 from zerochurn.serving.batch import now_utc, snapshot_store
+from zerochurn.serving.last_model import load_at_start
 from zerochurn.serving.launch import SETTINGS_ENV
 from zerochurn.serving.model import ScoringModel, load_scoring_model
 from zerochurn.serving.reasons import reason_columns
@@ -157,7 +158,10 @@ class ScoringRuntime:
         self.store = snapshot_store(settings)
         self.pins = pins
         pin = None if pins is None else pins.read()
-        self.model = loader(settings) if pin is None else loader(settings, pin=pin.model)
+        if pin is None:
+            self.model = load_at_start(settings, loader)  # the kept champion if MLflow is down
+        else:
+            self.model = loader(settings, pin=pin.model)
         self.generation = 0 if pin is None else pin.generation
         self._reloading = threading.Lock()
         if pins is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from zerochurn.contract.validate import load_raw
 from zerochurn.model.registry import CHAMPION, ChampionRegistry, configure
 from zerochurn.serving import prediction_log
 from zerochurn.serving.batch import AT_RISK_COLUMNS, score_batch, scores_dir, snapshot_store
+from zerochurn.serving.last_model import kept_dir, kept_version
 from zerochurn.serving.launch import serve_command
 from zerochurn.serving.model import load_from_mlflow
 from zerochurn.serving.reasons import reason_columns
@@ -36,6 +38,8 @@ from zerochurn.serving.scoring import segment_churn_index
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
 REPO = Path(__file__).resolve().parents[1]
+REQUEST_GUARD_SECONDS = 120
+"""A test waiting longer than this for a connection is stuck."""
 
 
 @pytest.fixture(scope="module")
@@ -423,3 +427,79 @@ def test_bento_serves_from_the_model_store_without_mlflow(world, tmp_path_factor
         assert bento_server.post("/score", body).status_code == 200
         missing = bento_server.post("/at_risk")
         assert missing.status_code == 404 and "zerochurn score" in missing.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def silent_mlflow() -> Iterator[socket.socket]:
+    """A 127.0.0.1 listener that accepts connections (the kernel completes them), never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener
+
+
+def _accepted(listener: socket.socket, timeout: float | None) -> list[socket.socket]:
+    """Connections waiting on `listener`: all queued now (timeout 0), or the next one."""
+    listener.settimeout(timeout)
+    found: list[socket.socket] = []
+    try:
+        while True:
+            found.append(listener.accept()[0])
+            if timeout:
+                return found
+    except (BlockingIOError, TimeoutError):
+        return found
+
+
+@pytest.mark.parametrize("mlflow", ["closed", "silent"])
+def test_serve_starts_from_the_kept_champion_while_mlflow_is_down(
+    world, server, silent_mlflow, tmp_path, mlflow
+):
+    """`zerochurn serve` as people run it, with MLflow at a real dead address: it starts
+    from the champion the service last loaded and says so; /reload answers 409 with the
+    reason, and scoring goes on while a reload waits for a silent server."""
+    kept = kept_version(world)
+    assert kept is not None  # the running service loaded the champion through the copy
+    port = free_port() if mlflow == "closed" else silent_mlflow.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ZEROCHURN_", "MLFLOW_"))}
+    env = (
+        environ
+        | SERVICE_ENV
+        | {
+            "ZEROCHURN_MLFLOW__TRACKING_URI": dead,
+            "ZEROCHURN_MLFLOW__REQUEST_TIMEOUT_SECONDS": "10",
+            "ZEROCHURN_MLFLOW__REQUEST_RETRIES": "0",
+            "ZEROCHURN_MLFLOW__RETRY_BACKOFF_SECONDS": "0",
+        }
+    )
+    argv = [sys.executable, "-m", "zerochurn.cli", "--workspace", str(world.workspace), "serve"]
+    port = free_port()
+    held: list[socket.socket] = []
+    with start_server([*argv, "--port", str(port)], env, tmp_path / "serve.log", port) as down:
+        said = " ".join(down.log.read_text().split())
+        assert f"MLflow at {dead} is unreachable" in said
+        assert (
+            f"starting from the last champion this service loaded, version {kept.version}" in said
+        )
+        info = down.post("/model_info").json()
+        assert (info["version"], info["source"]) == (kept.version, f"kept:{kept_dir(world)}")
+        held += _accepted(silent_mlflow, 0)  # the start's connections
+        answers: list[httpx.Response] = []
+        reloading = threading.Thread(target=lambda: answers.append(down.post("/reload")))
+        reloading.start()
+        if mlflow == "silent":  # the reload is waiting for MLflow: requests are still served
+            held += _accepted(silent_mlflow, REQUEST_GUARD_SECONDS)
+            body = {"records": [{"customer_id": "x", "monthly_margin": 100.0}]}
+            response = down.post("/score", body)
+            assert response.status_code == 200, response.text
+            assert response.json()["scores"][0]["model_version"] == kept.version
+            assert not answers
+        reloading.join()
+    for connection in held:
+        connection.close()
+    (reload,) = answers
+    assert reload.status_code == 409
+    error = reload.json()["error"]
+    assert f"still serving version {kept.version}" in error
+    assert f"MLflow at {dead} is unreachable" in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -64,6 +65,23 @@ def atomic_directory(target: Path) -> Iterator[Path]:
             os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def exclusive(folder: Path, name: str = ".write.lock") -> Iterator[None]:
+    """Hold the exclusive lock of `folder` (file `name` in it) for the block.
+
+    Waits while another process holds it; the operating system releases it when the
+    holder exits, however it exits (flock), so a killed writer never leaves it held.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / name).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:

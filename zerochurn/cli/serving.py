@@ -287,7 +287,7 @@ def serve(
 
     The command becomes the BentoML server process (exec), so signals reach it directly.
     """
-    from zerochurn.model.champion import ModelUnavailableError
+    from zerochurn.model.champion import ModelUnavailableError, RegistryUnavailableError
     from zerochurn.serving.auth import api_keys
 
     settings = ctx.obj.settings(**{"serving.port": port})
@@ -298,13 +298,21 @@ def serve(
         raise typer.Exit(2)
     if settings.serving.model_source == "mlflow":
         from zerochurn.model.registry import find_champion
+        from zerochurn.serving.last_model import kept_version, unreachable_note
 
         try:
             found = find_champion(settings)
+        except RegistryUnavailableError as exc:
+            kept = kept_version(settings)
+            if kept is None:
+                print_error(f"{exc}; no champion is kept from an earlier start of the service")
+                raise typer.Exit(1) from exc
+            console.print(f"[yellow]warning:[/] {unreachable_note(exc, settings, kept.version)}")
         except ModelUnavailableError as exc:
-            console.print(f"[red]error:[/] {exc}")
+            print_error(str(exc))
             raise typer.Exit(1) from exc
-        console.print(f"champion is version {found.version}")
+        else:
+            console.print(f"champion is version {found.version}")
     argv, env = serve_command(settings, dict(os.environ))
     console.print(
         f"serving on http://{settings.serving.host}:{settings.serving.port} (Ctrl-C stops)"

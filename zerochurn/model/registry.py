@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
 import mlflow
+import mlflow.artifacts
 import mlflow.pyfunc
 import pandas as pd
 import requests
@@ -460,6 +461,14 @@ def model_location(settings: Settings, found: ChampionVersion) -> str:
     """
     with reaching(settings.tracking_uri):
         return connect(settings).get_model_version_download_uri(found.name, found.version)
+
+
+def download_champion(settings: Settings, found: ChampionVersion, folder: Path) -> Path:
+    """Copy the model files of the registered version `found` into `folder` (created);
+    the local model folder, which `load_champion_from` loads with no registry."""
+    connect(settings)
+    with reaching(settings.tracking_uri):
+        return Path(mlflow.artifacts.download_artifacts(found.uri, dst_path=str(folder)))
 
 
 def load_champion_from(location: str, found: ChampionVersion) -> Champion:
