@@ -30,7 +30,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from harness import RESULTS_DIR, machine_info
+from harness import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "cf9fc0f"
@@ -120,9 +120,7 @@ def main() -> None:
         row.update({key: statistics.median(runs[tree, key]) for key in COMMANDS})
         rows.append(row)
         print(json.dumps(row))
-    RESULTS_DIR.mkdir(exist_ok=True)
-    payload = {"name": "imports", "machine": machine_info(), "rows": rows}
-    (RESULTS_DIR / "imports.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results("imports", rows)
 
 
 if __name__ == "__main__":

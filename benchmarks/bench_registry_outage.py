@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import RESULTS_DIR, machine_info
+from harness import write_results
 
 from zerochurn.configs import load_settings
 
@@ -84,9 +84,7 @@ def main() -> None:
             }
             rows.append(row)
             print(json.dumps(row))
-    RESULTS_DIR.mkdir(exist_ok=True)
-    payload = {"name": "registry_outage", "machine": machine_info(), "rows": rows}
-    (RESULTS_DIR / "registry_outage.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results("registry_outage", rows)
 
 
 if __name__ == "__main__":
