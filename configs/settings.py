@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from zerochurn.contract.schema import GRADE_SCORES, SURVEY_DIMENSIONS, SURVEY_ITEMS
 
 DriftScenario = Literal["price_increase", "service_outage", "new_segment"]
+Family = Literal["lightgbm", "logistic", "blend"]
+"""Model families a training run compares (zerochurn/model/scorer.py)."""
 """Names of the drift scenarios the synthetic world can apply."""
 
 
@@ -215,7 +217,7 @@ class LightGBMConfig(_Frozen):
 
 
 class GateConfig(_Frozen):
-    """When a challenger may replace the champion (both scored on the same test data)."""
+    """When a model may become champion (challenger and champion scored on the same test rows)."""
 
     min_auc_gain: float = Field(
         0.0, description="Challenger ROC-AUC must be at least champion's plus this."
@@ -223,17 +225,93 @@ class GateConfig(_Frozen):
     max_ece_increase: float = Field(
         0.01, ge=0, description="Challenger ECE may exceed the champion's by at most this."
     )
+    confidence: float = Field(
+        0.9,
+        ge=0.5,
+        lt=1,
+        description="One-sided confidence with which the challenger's ROC-AUC gain over the "
+        "champion must reach min_auc_gain (paired DeLong test on the test rows): a 0.003 "
+        "gain on 2,000 rows is noise, not a win. 0.5 compares the point values.",
+    )
     baseline_margin: float = Field(
         0.0,
-        description="With no champion yet, ROC-AUC must exceed the baseline's plus this "
-        "(a negative value lets a tiny demo world start with a near-tie).",
+        description="Another family is chosen over the baseline (the logistic model) only when "
+        "its validated ROC-AUC exceeds the baseline's by more than this (a negative value "
+        "never keeps the baseline for a near-tie).",
+    )
+
+
+class LogisticConfig(_Frozen):
+    """The logistic family (the baseline): L2 logistic regression on a per-column basis."""
+
+    knots: int = Field(
+        5,
+        ge=2,
+        description="Knots of each number's cubic spline, at its training quantiles; 2 gives "
+        "one standardised column per number (a plain linear effect).",
+    )
+    c_grid: tuple[float, ...] = Field(
+        (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+        min_length=1,
+        description="Inverse L2 strengths tried; the best held-out ROC-AUC wins.",
+    )
+    max_rows: int = Field(
+        100_000,
+        gt=0,
+        description="Most rows it learns from (a random sample of a larger training set): "
+        "a model of a few hundred coefficients gains nothing from more.",
+    )
+    max_iter: int = Field(2000, gt=0, description="Most solver (lbfgs) iterations.")
+
+
+class SelectionConfig(_Frozen):
+    """How candidate families are validated and compared before the test period."""
+
+    folds: int = Field(
+        5,
+        ge=2,
+        description="Folds of a flat table's cross-validation; parts the calibration period "
+        "of snapshots is cut into for the spread and the blend's weight.",
+    )
+    repeats: int = Field(
+        2, ge=1, description="Repeats of a flat table's cross-validation, each with new folds."
+    )
+    single_repeat_rows: int = Field(
+        50_000,
+        gt=0,
+        description="From this many training rows on a table is cross-validated once: its "
+        "folds are large enough to be stable.",
+    )
+    blend_weight_steps: int = Field(
+        10, ge=1, description="The blend's LightGBM weight is chosen among steps + 1 values 0..1."
+    )
+    threads: int = Field(
+        1,
+        ge=1,
+        description="Threads of each fit of a flat table's candidates (LightGBM and BLAS) and "
+        "of every logistic fit: the fits are small, and threads waiting for busy cores were "
+        "measured to slow them 3 to 20 times.",
+    )
+    refit_rounds_factor: float = Field(
+        1.1,
+        ge=1,
+        description="A table's LightGBM is refitted on every training row with this many "
+        "times the rounds its cross-validation stopped at (more rows take more rounds).",
     )
 
 
 class TrainingConfig(_Frozen):
     """How snapshots are split out of time, and how models are fitted and calibrated."""
 
+    candidates: tuple[Family, ...] = Field(
+        ("lightgbm", "logistic", "blend"),
+        min_length=1,
+        description="Model families compared; the logistic one is the baseline and always "
+        "fitted, the blend needs lightgbm.",
+    )
     lightgbm: LightGBMConfig = LightGBMConfig()
+    logistic: LogisticConfig = LogisticConfig()
+    selection: SelectionConfig = SelectionConfig()
     calibration: Literal["auto", "platt", "isotonic"] = Field(
         "auto", description="auto: the method with the lower cross-validated ECE."
     )
@@ -249,12 +327,22 @@ class TrainingConfig(_Frozen):
     min_history_months: int = Field(
         3, ge=1, description="Months of data before the first as-of date used."
     )
-    baseline_c: float = Field(1.0, gt=0, description="Inverse L2 strength of the baseline.")
     random_state: int = Field(0, ge=0, description="Seed of every random choice in training.")
     reference_rows: int = Field(
         50_000, gt=0, description="Training rows logged with the model as monitoring reference."
     )
     gate: GateConfig = GateConfig()
+
+    @field_validator("candidates")
+    @classmethod
+    def _families_fit_together(cls, families: tuple[Family, ...]) -> tuple[Family, ...]:
+        if "logistic" not in families:
+            raise ValueError("candidates must include logistic, the baseline")
+        if "blend" in families and "lightgbm" not in families:
+            raise ValueError("the blend candidate averages lightgbm and logistic: add lightgbm")
+        if len(set(families)) < len(families):
+            raise ValueError(f"candidates {list(families)} name a family twice")
+        return families
 
 
 class TableConfig(_Frozen):
@@ -278,15 +366,16 @@ class TableConfig(_Frozen):
         "customer_value and value_at_risk. Set churn.horizon_days to the label's window.",
     )
     test_fraction: float = Field(
-        0.2, gt=0, lt=1, description="Share of rows held out for the test (stratified)."
-    )
-    calibration_fraction: float = Field(
-        0.2, gt=0, lt=1, description="Share of the remaining rows used only to calibrate."
+        0.2,
+        gt=0,
+        lt=1,
+        description="Share of rows held out for the test (stratified); the rest is "
+        "cross-validated, and every model calibrated on its out-of-fold scores.",
     )
     calibration: Literal["auto", "platt", "isotonic"] = Field(
-        "platt",
-        description="Calibration of a table model: on a few thousand calibration rows "
-        "isotonic steps are coarse and noisy, so Platt by default.",
+        "auto",
+        description="Calibration of a table model on its out-of-fold scores; auto: the method "
+        "with the lower cross-validated ECE (Platt fails on some tables, isotonic on others).",
     )
     min_rows_per_leaf: int = Field(
         20,

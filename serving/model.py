@@ -1,7 +1,7 @@
 """The champion as serving scores with it: from the MLflow registry or the BentoML model store.
 
-Both give a `ScoringModel`: the trained ChurnModel, its ModelCard and where it came from,
-plus the fast contribution tables of serving/explain.py. Serving never runs the pyfunc's
+Both give a `ScoringModel`: the trained ChurnModel (of any family), its ModelCard and where
+it came from, plus the fast contribution tables of serving/explain.py for its boosters. Serving never runs the pyfunc's
 schema enforcement: it encodes feature rows once and calls the booster directly. Finding
 and loading the champion in MLflow is model/registry.py's job; `import_champion` copies
 it into the BentoML model store for a Bento.
@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 import bentoml
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from bentoml.exceptions import NotFound
@@ -55,12 +56,12 @@ class ScoringModel:
     loaded_at: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
-    tables: TreeShapTables | None = field(default=None, repr=False)
+    tables: tuple[TreeShapTables | None, ...] = field(default=(), repr=False)
     registered: ChampionVersion | None = None
 
     @classmethod
     def from_champion(cls, champion: Champion, *, source: str) -> ScoringModel:
-        """Wrap a loaded champion and precompute its contribution tables."""
+        """Wrap a loaded champion and precompute the contribution tables of its boosters."""
         return cls(
             model=champion.model,
             card=champion.card,
@@ -68,7 +69,7 @@ class ScoringModel:
             alias=CHAMPION,
             source=source,
             metrics=dict(champion.registered.test_metrics),
-            tables=TreeShapTables.from_booster(champion.model.booster_),
+            tables=tuple(TreeShapTables.from_booster(b) for b in champion.model.boosters),
             registered=champion.registered,
         )
 
@@ -118,10 +119,15 @@ class ScoringModel:
         return self.model.probability_from_matrix(matrix)
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
-        """(n, features) log-odds contributions (TreeSHAP), by table lookup when available."""
-        if self.tables is not None:
-            return self.tables.contributions(matrix)
-        return self.model.contributions_from_matrix(matrix)
+        """(n, features) log-odds contributions; a booster's by table lookup when it has tables."""
+        return self.model.contributions_from_matrix(matrix, self._tree_contributions)
+
+    def _tree_contributions(self, booster: lgb.Booster, matrix: np.ndarray) -> np.ndarray | None:
+        """The TreeSHAP contributions of one of the model's boosters from its tables, if any."""
+        for candidate, tables in zip(self.model.boosters, self.tables, strict=True):
+            if candidate is booster and tables is not None:
+                return tables.contributions(matrix)
+        return None
 
     def info(self) -> dict[str, Any]:
         """What /model_info reports."""
@@ -131,6 +137,7 @@ class ScoringModel:
             "source": self.source,
             "loaded_at": self.loaded_at,
             "metrics": self.metrics,
+            "model_family": self.model.family,
             **self.card.to_json(),
         }
 

@@ -169,6 +169,7 @@ class ModelInfo(BaseModel):
     alias: str
     source: str = Field(description="mlflow, or bentoml:<tag> when loaded from the model store.")
     loaded_at: str
+    model_family: str = Field("lightgbm", description="lightgbm, logistic or blend.")
     trained_at: str
     horizon_days: int
     reference_churn_rate: float

@@ -8,9 +8,9 @@
 - customer_value: the value function of features/value_function.py with this customer's
   own monthly retention (from churn_probability over the horizon) and monthly margin.
 - value_at_risk: churn_probability x customer_value, in money.
-- top reasons: the drivers pushing this customer's risk up most (TreeSHAP contributions,
-  in log-odds, added up per driver; actionable drivers first), in plain words
-  (serving/reasons.py).
+- top reasons: the drivers pushing this customer's risk up most (log-odds contributions
+  of the model's family: TreeSHAP, exact logistic parts, or their blend, added up per
+  driver; actionable drivers first), in plain words (serving/reasons.py).
 
 The maths of the value columns is model/value.py's, of contact and expected_savings
 model/savings.py's; scoring_path.py scores and logs in one call.

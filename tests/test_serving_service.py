@@ -173,6 +173,7 @@ def test_model_info_is_the_champion(world, server):
     assert (info["alias"], info["source"], info["horizon_days"]) == (CHAMPION, "mlflow", 90)
     assert 0 < info["reference_churn_rate"] < 1
     assert "test_roc_auc" in info["metrics"]
+    assert info["model_family"] in ("lightgbm", "logistic", "blend")
 
 
 def test_score_records_equals_batch_scores(world, server):

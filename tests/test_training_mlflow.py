@@ -52,8 +52,7 @@ def world(tmp_path_factory):
         snapshots, settings, data_dir=data_dir, ground_truth=world.ground_truth
     )
     registry = ChampionRegistry(configure(settings), settings.mlflow.registered_model)
-    if outcome.champion is None:  # a tiny world may not beat the baseline: promote by hand
-        registry.promote(outcome.version, reason="test set-up")
+    assert outcome.champion == outcome.version  # the first model is the best candidate
     return settings, data_dir, snapshots, outcome, registry
 
 
@@ -80,7 +79,9 @@ def test_run_records_everything(world):
     } | {"baseline_roc_auc", "baseline_ece"}
     assert expected_metrics <= set(run.data.metrics)
     assert run.data.params["churn.horizon_days"] == str(HORIZON_DAYS)
-    assert run.data.params["calibration_method"] in ("platt", "isotonic")
+    assert run.data.params["model.calibration_method"] in ("platt", "isotonic")
+    assert run.data.params["model.family"] == run.data.tags["model.family"] == outcome.family
+    assert run.data.tags["selection.reason"] == outcome.selection
     assert set(json.loads(run.data.params["booster"])) >= {"num_leaves", "learning_rate"}
     assert run.data.tags["data.sha256.customers.parquet"]
     assert run.data.tags["split.test"]
@@ -99,7 +100,7 @@ def test_run_records_everything(world):
     version = client.get_model_version(settings.mlflow.registered_model, outcome.version)
     model_info = mlflow.models.get_model_info(version.source)
     assert model_info.signature is not None and model_info.saved_input_example_info is not None
-    assert json.loads(version.tags["gate"])["compared_with"] == "baseline"
+    assert json.loads(version.tags["gate"])["compared_with"] == "candidates"
     assert 0.0 < run.data.metrics["test_auc_vs_oracle"] <= 1.2
     assert 0.5 < run.data.metrics["test_expected_auc_vs_oracle"] <= 1.0
 
@@ -144,13 +145,12 @@ def test_champion_from_registry_scores_exactly_as_at_training(world):
 
 def test_gate_refuses_a_worse_model_then_promote_and_rollback(world):
     settings, data_dir, snapshots, first, registry = world
-    crippled = settings.model_copy(
+    crippled = settings.model_copy(  # only the logistic model, learning from 300 rows
         update={
             "training": settings.training.model_copy(
                 update={
-                    "lightgbm": settings.training.lightgbm.model_copy(
-                        update={"num_boost_round": 1, "learning_rate": 0.001}
-                    )
+                    "candidates": ("logistic",),
+                    "logistic": settings.training.logistic.model_copy(update={"max_rows": 300}),
                 }
             )
         }

@@ -96,11 +96,10 @@ def test_table_snapshots_split_stratified_and_typed():
     )
     snapshots = table_snapshots(table, load_settings(environ={}))
     assert snapshots.kind == "table" and snapshots.split.describe()["test"][0].endswith("rows")
-    sizes = [len(snapshots.train), len(snapshots.calibration), len(snapshots.test)]
-    assert sum(sizes) == N and sizes[2] == round(0.2 * N)
-    ids = [set(frame["customer_id"]) for frame in (snapshots.train, snapshots.calibration)]
-    assert not ids[0] & ids[1] and not ids[0] & set(snapshots.test["customer_id"])
-    for frame in (snapshots.train, snapshots.calibration, snapshots.test):
+    assert snapshots.calibration.empty  # calibrated on out-of-fold scores of the train rows
+    assert len(snapshots.train) + len(snapshots.test) == N and len(snapshots.test) == 0.2 * N
+    assert not set(snapshots.train["customer_id"]) & set(snapshots.test["customer_id"])
+    for frame in (snapshots.train, snapshots.test):
         assert abs(frame[LABEL].mean() - labels.mean()) < 0.05
     assert snapshots.train["tenure"].dtype == "float64"
     assert snapshots.features == ["tenure", "plan"]
@@ -121,7 +120,7 @@ def test_blank_labels_dropped_with_a_warning_and_cost_columns_kept_not_learnt():
     snapshots = table_snapshots(table, settings)
     assert snapshots.features == ["tenure"]
     assert "offer_cost" in snapshots.test.columns
-    assert len(snapshots.train) + len(snapshots.calibration) + len(snapshots.test) == N - 5
+    assert len(snapshots.train) + len(snapshots.test) == N - 5
     assert any("5 rows without a label" in note.message for note in snapshots.notes)
 
 
@@ -141,4 +140,4 @@ def test_excluding_an_unknown_column_is_an_error():
 def test_split_needs_enough_of_each_label():
     labels = np.array([1] * (MIN_ROWS_PER_CLASS - 1) + [0] * 100)
     with pytest.raises(ValueError, match=f"only {MIN_ROWS_PER_CLASS - 1} rows of the rarer label"):
-        stratified_split(labels, test_fraction=0.2, calibration_fraction=0.2, seed=0)
+        stratified_split(labels, test_fraction=0.2, seed=0)

@@ -50,11 +50,15 @@ NoteKind = Literal["left out", "warning"]
 
 @dataclass(frozen=True)
 class ColumnNote:
-    """Something found about one column: why it was left out, or a warning about it."""
+    """Something found about one column: why it was left out, or a warning about it.
+
+    leakage_auc: the column's single-column ROC-AUC when it looks like leakage, else None.
+    """
 
     column: str
     kind: NoteKind
     message: str
+    leakage_auc: float | None = None
 
     def __str__(self) -> str:
         return f"{self.column}: {self.message}"
@@ -168,6 +172,7 @@ def choose_columns(
                     "warning",
                     f"alone ranks churners with AUC {auc:.3f}: possible leakage; is it known "
                     "before the customer churns? Leave it out with --exclude if not",
+                    leakage_auc=auc,
                 )
             )
     chosen = ColumnRoles(

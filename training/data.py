@@ -1,7 +1,8 @@
 """Labelled rows for training, split into train/calibration/test periods.
 
 Monthly snapshots of the raw tables are split out of time (`build_snapshots`); a flat
-customer table without a time axis is split at random, stratified (`table_snapshots`).
+customer table without a time axis is split at random into train and test, stratified
+(`table_snapshots`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Snapshots:
     """Labelled feature rows of each period, the feature roles and where the rows came from.
 
     Every frame has customer_id, the feature columns and LABEL (and as_of for snapshots).
+    A flat table has no calibration period (empty): its models are calibrated on
+    out-of-fold scores of the train rows.
     For a flat table, id_column and target_column name the file's columns and notes say
     which columns were left out or look leaky.
     """
@@ -88,11 +91,19 @@ def build_snapshots(
     )
 
 
-def table_snapshots(table: CustomerTable, settings: Settings) -> Snapshots:
-    """Labelled rows of a flat customer table, split at random (stratified by the label).
+def table_snapshots(
+    table: CustomerTable,
+    settings: Settings,
+    split: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Snapshots:
+    """Labelled rows of a flat customer table, split into train and test; the calibration
+    period is empty.
+
+    split: (train, test) positions among the labelled rows (a benchmark's folds); None:
+    a random split stratified by the label, settings.table.test_fraction for the test.
 
     Rows with an empty label are dropped; settings.table says which columns to exclude,
-    the split fractions and the id / leakage checks (training.columns.choose_columns).
+    the test fraction and the id / leakage checks (training.columns.choose_columns).
     Cost columns (settings.costs) are carried along for the savings report, never learnt.
     Raises ValueError naming an excluded column the table lacks, or when no usable
     feature column is left.
@@ -124,16 +135,13 @@ def table_snapshots(table: CustomerTable, settings: Settings) -> Snapshots:
         notes += (ColumnNote(str(table.target_column), "warning", message),)
     rows = pd.concat([frame[[ID]], choice.typed, frame[costs]], axis=1).assign(**{LABEL: labels})
     seed = settings.training.random_state
-    train, calibration, test = stratified_split(
-        labels,
-        test_fraction=config.test_fraction,
-        calibration_fraction=config.calibration_fraction,
-        seed=seed,
-    )
+    if split is None:
+        split = stratified_split(labels, test_fraction=config.test_fraction, seed=seed)
+    train, test = split
     return Snapshots(
-        split=RandomSplit(len(train), len(calibration), len(test), seed),
+        split=RandomSplit(len(train), len(test), seed),
         train=rows.iloc[train].reset_index(drop=True),
-        calibration=rows.iloc[calibration].reset_index(drop=True),
+        calibration=rows.iloc[:0],
         test=rows.iloc[test].reset_index(drop=True),
         numeric=roles.numeric,
         categorical=roles.categorical,

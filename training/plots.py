@@ -23,7 +23,7 @@ SHAP_TOP_FEATURES = 15
 
 def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """ROC curves of several models' (n,) probabilities against (n,) 0/1 labels."""
-    fig, ax = titled_axes("ROC (out of time)", "false positive rate", "true positive rate")
+    fig, ax = titled_axes("ROC (test rows)", "false positive rate", "true positive rate")
     for name, probability in scores.items():
         fpr, tpr, _ = roc_curve(y, probability)
         ax.plot(fpr, tpr, label=name)
@@ -34,7 +34,7 @@ def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
 
 def precision_recall_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """Precision-recall curves, with the churn base rate as reference line."""
-    fig, ax = titled_axes("Precision-recall (out of time)", "recall", "precision")
+    fig, ax = titled_axes("Precision-recall (test rows)", "recall", "precision")
     for name, probability in scores.items():
         precision, recall, _ = precision_recall_curve(y, probability)
         ax.plot(recall, precision, label=name)
@@ -46,7 +46,7 @@ def precision_recall_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Fig
 def gain_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     """Cumulative gain: share of churners caught when contacting the top share by risk."""
     fig, ax = titled_axes(
-        "Cumulative gain (out of time)", "share of customers contacted", "share of churners"
+        "Cumulative gain (test rows)", "share of customers contacted", "share of churners"
     )
     for name, probability in scores.items():
         ordered = np.asarray(y)[np.argsort(-probability, kind="stable")]
@@ -57,10 +57,16 @@ def gain_figure(y: np.ndarray, scores: dict[str, np.ndarray]) -> Figure:
     return fig
 
 
-def importance_figure(importance: pd.Series, top: int = SHAP_TOP_FEATURES) -> Figure:
-    """Horizontal bars of the `top` features by total gain."""
+def importance_figure(contributions: pd.DataFrame, top: int = SHAP_TOP_FEATURES) -> Figure:
+    """Horizontal bars of the `top` features by mean absolute log-odds contribution.
+
+    contributions: (n, f) contributions of a sample of rows; comparable across families.
+    """
+    importance = contributions.abs().mean().sort_values(ascending=False)
     shown = importance.head(top)[::-1]
-    fig, ax = titled_axes("Feature importance (gain)", "total gain", "")
+    fig, ax = titled_axes(
+        "Feature importance (mean |contribution|)", "mean absolute log-odds contribution", ""
+    )
     ax.barh(shown.index, shown.to_numpy())
     return fig
 

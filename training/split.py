@@ -2,7 +2,8 @@
 
 Monthly snapshots are split out of time by zerochurn.model.periods (`out_of_time_split`),
 which monitoring reads too; a flat table without a time axis gets a stratified random
-split here (`stratified_split`).
+train/test split here (`stratified_split`), and its training part is cross-validated
+(training/validation.py).
 """
 
 from __future__ import annotations
@@ -21,36 +22,38 @@ class RandomSplit:
     """Row counts of a stratified random split, for data without a time axis."""
 
     train_rows: int
-    calibration_rows: int
     test_rows: int
     seed: int
 
     def describe(self) -> dict[str, list[str]]:
-        """Each period as "stratified random, N rows", for run logs."""
+        """Each part as "stratified random, N rows", for run logs."""
         return {
             period: [f"stratified random, {getattr(self, f'{period}_rows')} rows"]
-            for period in ("train", "calibration", "test")
+            for period in ("train", "test")
         }
 
 
-def stratified_split(
-    labels: np.ndarray, *, test_fraction: float, calibration_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row positions of train, calibration and test, each with the overall churn rate.
+def rarer_label_count(labels: np.ndarray) -> int:
+    """Rows of the rarer of the two 0/1 labels (0 when one is absent)."""
+    return int(np.bincount(np.asarray(labels, dtype=np.int64), minlength=2).min())
 
-    test_fraction of the rows are held out for the test, then calibration_fraction of the
-    rest for calibration. Raises ValueError when a period would miss churners or stayers.
+
+def stratified_split(
+    labels: np.ndarray, *, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the training and the test part, each with the overall churn rate.
+
+    Raises ValueError when a part would miss churners or stayers.
     """
-    labels = np.asarray(labels)
     rows = np.arange(len(labels))
-    smallest = int(np.bincount(labels.astype(np.int64), minlength=2).min())
+    smallest = rarer_label_count(labels)
     if smallest < MIN_ROWS_PER_CLASS:
         raise ValueError(
-            f"only {smallest} rows of the rarer label: a stratified train/calibration/test split "
-            f"needs at least {MIN_ROWS_PER_CLASS} churners and as many customers who stayed"
+            f"only {smallest} rows of the rarer label: a stratified train/test split with "
+            f"cross-validation needs at least {MIN_ROWS_PER_CLASS} churners and as many "
+            "customers who stayed"
         )
-    rest, test = train_test_split(rows, test_size=test_fraction, stratify=labels, random_state=seed)
-    train, calibration = train_test_split(
-        rest, test_size=calibration_fraction, stratify=labels[rest], random_state=seed
+    train, test = train_test_split(
+        rows, test_size=test_fraction, stratify=labels, random_state=seed
     )
-    return np.sort(train), np.sort(calibration), np.sort(test)
+    return np.sort(train), np.sort(test)

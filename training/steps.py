@@ -6,23 +6,37 @@ one MLflow run and logs what they produce.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from zerochurn.configs.settings import CostConfig, GateConfig, LightGBMConfig, Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.features.population import label_window_days
 from zerochurn.model.card import ModelCard
 from zerochurn.model.estimator import ChurnModel
-from zerochurn.model.metrics import classification_metrics, expected_roc_auc
+from zerochurn.model.metrics import (
+    classification_metrics,
+    expected_roc_auc,
+    paired_auc_difference,
+)
 from zerochurn.model.periods import OutOfTimeSplit
 from zerochurn.model.savings import DecisionReport, decision_report
+from zerochurn.model.scorer import Family
+from zerochurn.training.columns import ColumnNote
 from zerochurn.training.data import KEYS, LABEL, Snapshots
-from zerochurn.training.fit import fit_baseline, fit_churn_model
-from zerochurn.training.gate import GateDecision, promotion_decision
+from zerochurn.training.development import Development
+from zerochurn.training.families import (
+    FamilyFit,
+    calibrated,
+    fit_blend_family,
+    fit_lightgbm,
+    fit_logistic,
+)
+from zerochurn.training.gate import AucDifference, GateDecision, promotion_decision
+from zerochurn.training.selection import BASELINE, Candidate, Selection, select
 from zerochurn.training.split import RandomSplit
 
 VALUE_COLUMN = "customer_value"
@@ -30,32 +44,61 @@ VALUE_COLUMN = "customer_value"
 
 @dataclass(frozen=True)
 class Candidates:
-    """The models of one run, fitted on the train period: the challenger and the baseline.
+    """The models of one run: every candidate family's, validated, and the one selected.
 
-    booster: the LightGBM settings the challenger was fitted with (tuned or configured).
+    booster: the LightGBM settings its candidate was fitted with (tuned or configured);
+    validation: how the candidates were validated, in words; threshold_rows: the held-out
+    rows whose probabilities choose the cost threshold (the calibration period, or every
+    training row of a cross-validated table with its out-of-fold probability).
     """
 
     booster: LightGBMConfig
-    model: ChurnModel
-    baseline: Pipeline
+    validation: str
+    candidates: tuple[Candidate, ...]
+    selection: Selection
+    threshold_rows: pd.DataFrame
+
+    def candidate(self, family: Family) -> Candidate:
+        """The candidate of a family."""
+        return next(c for c in self.candidates if c.family == family)
+
+    @property
+    def chosen(self) -> Candidate:
+        return self.candidate(self.selection.chosen)
+
+    @property
+    def model(self) -> ChurnModel:
+        """The selected model: the run's challenger."""
+        return self.chosen.model
+
+    @property
+    def baseline(self) -> ChurnModel:
+        """The baseline's (logistic) model."""
+        return self.candidate(BASELINE).model
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Out-of-time results of one run, all on the same test rows.
+    """Test-period results of one run, all on the same test rows.
 
-    scores: (n_test,) churn probabilities per model: "lightgbm", "baseline" and, when a
-    comparable champion exists, "champion". metrics and baseline_metrics: test metrics of
-    the challenger (with the oracle's figures on generated data) and the baseline;
-    champion_metrics: the champion's, None without one. savings: the cost report, None
-    without costs.
+    scores: (n_test,) churn probabilities per candidate family and, when a comparable
+    champion exists, "champion". metrics: the selected model's test metrics (with the
+    oracle's figures on generated data); candidate_metrics: every candidate's, by family
+    (baseline_metrics: the logistic one's); champion_metrics: the champion's, None
+    without one; difference: the selected model's paired ROC-AUC difference with the
+    champion; savings: the cost report, None without costs.
     """
 
     scores: dict[str, np.ndarray]
     metrics: dict[str, float]
-    baseline_metrics: dict[str, float]
+    candidate_metrics: dict[str, dict[str, float]]
     champion_metrics: dict[str, float] | None
+    difference: AucDifference | None
     savings: DecisionReport | None
+
+    @property
+    def baseline_metrics(self) -> dict[str, float]:
+        return self.candidate_metrics[BASELINE]
 
 
 @dataclass(frozen=True)
@@ -66,19 +109,71 @@ class Promotion:
     reason: str
 
 
+def _blend_refusal(fitted: FamilyFit, dev: Development) -> str | None:
+    """Why a fitted blend may not be chosen: it is one of its parts, or cannot be validated."""
+    if dev.validation.n_folds < 2:
+        return "too few churners in the held-out rows to validate its weight on other folds"
+    blend = fitted.scorer
+    weights = blend.weights_.weights
+    if weights.max() == 1.0:
+        alone = blend.parts[int(np.argmax(weights))].family
+        return f"its best weight puts everything on {alone}, a candidate of its own"
+    return None
+
+
 def fit_candidates(
+    dev: Development,
     snapshots: Snapshots,
     settings: Settings,
     booster: LightGBMConfig,
+    *,
+    lightgbm: FamilyFit | None = None,
     progress: ProgressCallback | None = None,
 ) -> Candidates:
-    """Fit LightGBM (and its calibrator) and the logistic-regression baseline."""
+    """Fit, calibrate and validate every candidate family, then select one.
+
+    lightgbm: the LightGBM family already fitted with `booster` (by tuning), else fitted here.
+    """
     report = progress or (lambda message: None)
-    report("fitting LightGBM and calibrating")
-    model = fit_churn_model(snapshots, settings, booster)
-    report("fitting the logistic-regression baseline")
-    baseline = fit_baseline(snapshots, settings)
-    return Candidates(booster=booster, model=model, baseline=baseline)
+    training = settings.training
+    families = training.candidates
+    validation = dev.validation.describe()
+    fits: dict[Family, FamilyFit] = {}
+    if "lightgbm" in families:
+        report(f"fitting LightGBM ({validation})")
+        fits["lightgbm"] = lightgbm or fit_lightgbm(dev, booster, settings)
+    report(f"fitting the logistic model ({validation})")
+    fits["logistic"] = fit_logistic(
+        dev, training.logistic, training.random_state, training.selection.threads
+    )
+    refused: dict[Family, str | None] = {}
+    if "blend" in families:
+        parts = (fits["lightgbm"], fits["logistic"])
+        fits["blend"] = fit_blend_family(dev, parts, training.selection.blend_weight_steps)
+        refused["blend"] = _blend_refusal(fits["blend"], dev)
+    method = settings.table.calibration if snapshots.kind == "table" else training.calibration
+    report("calibrating the candidates on their held-out scores")
+    candidates = tuple(
+        dataclasses.replace(
+            calibrated(
+                fitted,
+                dev,
+                method,
+                folds=training.calibration_folds,
+                seed=training.random_state,
+            ),
+            refused=refused.get(family),
+        )
+        for family, fitted in fits.items()
+    )
+    selection = select(candidates, dev.validation, training.gate.baseline_margin)
+    return Candidates(
+        booster=booster,
+        validation=validation,
+        candidates=candidates,
+        selection=selection,
+        threshold_rows=dev.held_frame,
+    )
 
 
 def out_of_time_metrics(snapshots: Snapshots, probability: np.ndarray) -> dict[str, float]:
@@ -120,22 +215,10 @@ def comparable(champion: ChurnModel, features: list[str]) -> bool:
     """Whether the champion reads only columns of these rows, so the gate can compare them.
 
     A champion trained on other data (another table, or the raw tables when this run
-    reads a flat table) would score these rows as all-missing: the gate then compares
-    the challenger with the baseline instead.
+    reads a flat table) would score these rows as all-missing: the run's model then
+    counts as a first model.
     """
     return set(champion.feature_names_) <= set(features)
-
-
-def _period(
-    rows: pd.DataFrame,
-    model: ChurnModel,
-    features: list[str],
-    probability: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """A period's rows, churn probabilities and labels, as savings.decision_report takes them."""
-    if probability is None:
-        probability = model.predict_churn(rows[features])
-    return rows, probability, rows[LABEL].to_numpy()
 
 
 def evaluate(
@@ -146,43 +229,61 @@ def evaluate(
     champion: ChurnModel | None = None,
     ground_truth: pd.DataFrame | None = None,
 ) -> Evaluation:
-    """Score the test period with every model and measure them; pick the cost threshold.
+    """Score the test period with every candidate and the champion, and measure them.
 
     champion: the current champion when it can score these rows (`comparable`);
     ground_truth: the generator's true probabilities, when the data is synthetic. The
-    threshold of the cost report is chosen on the calibration period (savings.decision_report).
+    threshold of the cost report is chosen on held-out probabilities of the development
+    rows (Candidates.threshold_rows), never on the test rows.
     """
-    features = snapshots.features
-    test_x = snapshots.test[features]
-    scores = {
-        "lightgbm": candidates.model.predict_churn(test_x),
-        "baseline": candidates.baseline.predict_proba(test_x)[:, 1],
+    test = snapshots.test
+    test_x = test[snapshots.features]
+    scores = {c.family: c.model.predict_churn(test_x) for c in candidates.candidates}
+    candidate_metrics = {
+        family: out_of_time_metrics(snapshots, probability)
+        for family, probability in scores.items()
     }
-    metrics = out_of_time_metrics(snapshots, scores["lightgbm"])
+    chosen = candidates.selection.chosen
+    metrics = dict(candidate_metrics[chosen])
     if ground_truth is not None:
-        metrics |= oracle_metrics(
-            snapshots.test, ground_truth, scores["lightgbm"], metrics["roc_auc"]
-        )
-    baseline_metrics = out_of_time_metrics(snapshots, scores["baseline"])
-    champion_metrics = None
+        metrics |= oracle_metrics(test, ground_truth, scores[chosen], metrics["roc_auc"])
+    champion_metrics, difference = None, None
+    y = test[LABEL].to_numpy()
     if champion is not None:
         scores["champion"] = champion.predict_churn(test_x)
         champion_metrics = out_of_time_metrics(snapshots, scores["champion"])
+        auc_gain, standard_error = paired_auc_difference(y, scores[chosen], scores["champion"])
+        difference = AucDifference(auc_gain, standard_error, len(test))
+    held = candidates.threshold_rows
     savings = decision_report(
-        _period(snapshots.calibration, candidates.model, features),
-        _period(snapshots.test, candidates.model, features, scores["lightgbm"]),
+        (held, candidates.chosen.held_probability, held[LABEL].to_numpy()),
+        (test, scores[chosen], y),
         costs,
     )
-    return Evaluation(scores, metrics, baseline_metrics, champion_metrics, savings)
+    return Evaluation(scores, metrics, candidate_metrics, champion_metrics, difference, savings)
 
 
-def compare(evaluation: Evaluation, gate: GateConfig) -> GateDecision:
-    """The promotion gate on the run's test metrics: the champion's, else the baseline's."""
+def refusals(notes: tuple[ColumnNote, ...]) -> tuple[str, ...]:
+    """Reasons in the column notes that forbid promoting any model of the run: leakage."""
+    return tuple(
+        f"every candidate reads {note.column}, which alone ranks churners with ROC-AUC "
+        f"{note.leakage_auc:.3f}: possible leakage. Leave it out with --exclude {note.column}, "
+        "or promote this version by hand if it is known before customers churn"
+        for note in notes
+        if note.leakage_auc is not None
+    )
+
+
+def compare(
+    evaluation: Evaluation, gate: GateConfig, notes: tuple[ColumnNote, ...]
+) -> GateDecision:
+    """The promotion gate on the run's test metrics, refused when the notes say leakage."""
     return promotion_decision(
         evaluation.metrics,
         champion=evaluation.champion_metrics,
-        baseline=evaluation.baseline_metrics,
         gate=gate,
+        difference=evaluation.difference,
+        refusals=refusals(notes),
     )
 
 

@@ -24,9 +24,12 @@ from mlflow import ActiveRun
 from mlflow.models import infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
+from zerochurn.configs.settings import LightGBMConfig
 from zerochurn.contract.schema import TABLE_SUFFIXES, TABLES
 from zerochurn.model.pyfunc import ChurnPyfunc
 from zerochurn.model.registry import end_status, provenance_tags
+from zerochurn.training.families import FamilyFit
+from zerochurn.training.steps import Candidates
 
 MODEL_ARTIFACT = "model"
 HASH_CHUNK_BYTES = 1 << 20
@@ -112,6 +115,40 @@ def log_frame(frame: pd.DataFrame, artifact_dir: str, file_name: str) -> None:
         path = Path(tmp) / file_name
         frame.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), artifact_path=artifact_dir)
+
+
+def log_trial(number: int, booster: LightGBMConfig, fitted: FamilyFit, auc: float) -> None:
+    """A tuning trial as a nested run: its booster settings, rounds and validation ROC-AUC."""
+    with mlflow.start_run(run_name=f"trial-{number}", nested=True):
+        mlflow.log_params(booster.model_dump())
+        mlflow.log_metrics({"validation_roc_auc": auc, **fitted.scorer.describe()})
+
+
+def log_candidates(candidates: Candidates, test_metrics: Mapping[str, Mapping[str, float]]) -> None:
+    """One nested run per candidate family: what it learned, its validation folds' ROC-AUC
+    (mean and spread) and ECE, its test metrics (test_metrics, by family), and whether it
+    was chosen (tag candidate.chosen; the chosen one's reason in candidate.reason, a refused
+    one's in candidate.refused)."""
+    selection = candidates.selection
+    for candidate in candidates.candidates:
+        chosen = candidate.family == selection.chosen
+        with mlflow.start_run(run_name=f"candidate-{candidate.family}", nested=True):
+            mlflow.log_params({f"model.{k}": v for k, v in candidate.model.describe().items()})
+            mlflow.log_metrics(
+                {
+                    "validation_roc_auc_mean": candidate.auc_mean,
+                    "validation_roc_auc_sd": candidate.auc_sd,
+                    "validation_ece_mean": candidate.ece_mean,
+                    "validation_folds": len(candidate.fold_auc),
+                }
+                | {f"test_{name}": value for name, value in test_metrics[candidate.family].items()}
+            )
+            tags = {"candidate.family": candidate.family, "candidate.chosen": str(chosen).lower()}
+            if chosen:
+                tags["candidate.reason"] = selection.reason
+            elif candidate.refused is not None:
+                tags["candidate.refused"] = candidate.refused
+            mlflow.set_tags(tags)
 
 
 def log_churn_model(pyfunc: ChurnPyfunc, example: pd.DataFrame, *, any_cells: bool = False) -> str:

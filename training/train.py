@@ -1,9 +1,9 @@
-"""The training stage: snapshots -> LightGBM + baseline -> out-of-time metrics -> MLflow -> gate.
+"""The training stage: snapshots -> candidate families -> selection -> test metrics -> MLflow -> gate.
 
-training/steps.py does the work in pure steps (fit, evaluate, compare, decide);
-`train_and_register` is the thin shell around them: one MLflow run that logs what they
-produced, then the registry (model/registry.py) registers the model and, if the gate
-passed it, promotes it.
+training/steps.py does the work in pure steps (fit and select, evaluate, compare,
+decide); `train_and_register` is the thin shell around them: one MLflow run (with a
+nested run per candidate) that logs what they produced, then the registry
+(model/registry.py) registers the selected model and, if the gate passed it, promotes it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from zerochurn.model.registry import (
 from zerochurn.model.savings import DecisionReport, resolve_costs
 from zerochurn.training import plots, tracking
 from zerochurn.training.data import LABEL, Snapshots
+from zerochurn.training.development import development
+from zerochurn.training.fit import run_booster
 from zerochurn.training.gate import GateDecision
 from zerochurn.training.steps import (
     Candidates,
@@ -55,11 +57,18 @@ SHAP_SAMPLE_ROWS = 5000
 
 @dataclass(frozen=True)
 class TrainingOutcome:
-    """What one training run produced and what the gate decided."""
+    """What one training run produced and what the gate decided.
+
+    family: the selected model's family and selection why; metrics: its test metrics;
+    candidate_metrics: every candidate's, by family (baseline_metrics: the logistic one's).
+    """
 
     run_id: str
     version: str
+    family: str
+    selection: str
     metrics: dict[str, float]
+    candidate_metrics: dict[str, dict[str, float]]
     baseline_metrics: dict[str, float]
     champion_metrics: dict[str, float] | None
     decision: GateDecision
@@ -80,7 +89,8 @@ def run_name(snapshots: Snapshots, data_dir: Path, version: str | None = None) -
 def check_costs(snapshots: Snapshots, config: CostConfig) -> None:
     """Raise ValueError naming the setting, column and rows when the costs cannot be read."""
     for period in (snapshots.calibration, snapshots.test):
-        resolve_costs(period, config)
+        if len(period):
+            resolve_costs(period, config)
 
 
 def _champion_to_compare(
@@ -104,13 +114,14 @@ def _figures(snapshots: Snapshots, model: ChurnModel, scores: dict[str, np.ndarr
     sample = snapshots.test[snapshots.features].sample(
         n=min(len(snapshots.test), SHAP_SAMPLE_ROWS), random_state=0
     )
+    contributions = model.contributions(sample)
     return {
         "roc": plots.roc_figure(y, scores),
         "precision_recall": plots.precision_recall_figure(y, scores),
         "calibration": calibration_figure(y, scores),
         "gain": plots.gain_figure(y, scores),
-        "feature_importance": plots.importance_figure(model.feature_importance()),
-        "shap_summary": plots.shap_summary_figure(model.contributions(sample), sample),
+        "feature_importance": plots.importance_figure(contributions),
+        "shap_summary": plots.shap_summary_figure(contributions, sample),
     }
 
 
@@ -154,8 +165,15 @@ def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> No
     )
     if snapshots.notes:
         mlflow.log_dict([asdict(note) for note in snapshots.notes], "column_notes.json")
+    periods = {
+        "train": snapshots.train,
+        "calibration": snapshots.calibration,
+        "test": snapshots.test,
+    }
     tracking.log_datasets(
-        {"train": snapshots.train, "calibration": snapshots.calibration, "test": snapshots.test},
+        {
+            name: frame for name, frame in periods.items() if len(frame)
+        },  # a table has no calibration
         source=data_dir,
         target=LABEL,
     )
@@ -173,19 +191,21 @@ def _log_results(
     mlflow.log_params(
         {
             "booster": json.dumps(candidates.booster.model_dump()),
-            "calibration_method": model.calibration_method_,
-            "best_iteration": model.booster_.best_iteration,
+            "validation": candidates.validation,
             "n_features": len(features),
         }
+        | {f"model.{key}": value for key, value in model.describe().items()}
     )
+    mlflow.set_tags({"model.family": model.family, "selection.reason": candidates.selection.reason})
     mlflow.log_dict(card.to_json(), MODEL_CARD_FILE)
     mlflow.log_metrics(
         _prefixed("test", evaluation.metrics)
         | _prefixed("baseline", evaluation.baseline_metrics)
         | _prefixed("champion", evaluation.champion_metrics)
-        | _prefixed("calibration_cv_ece", model.calibration_scores_)
+        | _prefixed("calibration_cv_ece", model.calibration_scores)
         | {"rows_train": len(snapshots.train), "rows_test": len(snapshots.test)}
     )
+    tracking.log_candidates(candidates, evaluation.candidate_metrics)
     figures = _figures(snapshots, model, evaluation.scores)
     if savings is not None:
         mlflow.log_metrics(savings_metrics(savings))
@@ -212,7 +232,8 @@ def train_and_register(
     tune_trials: int = 0,
     progress: ProgressCallback | None = None,
 ) -> TrainingOutcome:
-    """Train, evaluate out of time, log everything to MLflow, register and run the gate.
+    """Fit and select the candidates, evaluate on the test rows, log everything to MLflow,
+    register the selected model and run the gate.
 
     Parameters
     ----------
@@ -220,7 +241,7 @@ def train_and_register(
     settings : full configuration (churn definition, training, gate, MLflow)
     data_dir : the folder of raw tables, or the flat table's file, hashed for lineage
     ground_truth : the generator's true probabilities, when the data is synthetic
-    tune_trials : random-search trials before the final fit, as nested runs (0: none)
+    tune_trials : LightGBM random-search trials before the candidates, as nested runs (0: none)
     """
     report = progress or (lambda message: None)
     check_costs(snapshots, settings.costs)  # a bad cost column fails before the run starts
@@ -231,11 +252,22 @@ def train_and_register(
         tracking.tracked_run(run_name(snapshots, data_dir)) as run,
     ):
         _log_lineage(settings, snapshots, data_dir)
-        booster = settings.training.lightgbm
+        dev = development(snapshots, settings)
+        booster, tuned = run_booster(snapshots, settings), None
         if tune_trials:
-            booster = tune_booster(snapshots, settings, trials=tune_trials, progress=report)
-        candidates = fit_candidates(snapshots, settings, booster, progress=report)
-        report("evaluating out of time")
+            booster, tuned = tune_booster(
+                dev,
+                booster,
+                settings,
+                trials=tune_trials,
+                on_trial=tracking.log_trial,
+                progress=report,
+            )
+        candidates = fit_candidates(
+            dev, snapshots, settings, booster, lightgbm=tuned, progress=report
+        )
+        report(f"selected {candidates.selection.chosen}: {candidates.selection.reason}")
+        report("evaluating on the test rows")
         evaluation = evaluate(
             snapshots,
             candidates,
@@ -243,7 +275,7 @@ def train_and_register(
             champion=_champion_to_compare(settings, snapshots.features, report),
             ground_truth=ground_truth,
         )
-        decision = compare(evaluation, settings.training.gate)
+        decision = compare(evaluation, settings.training.gate, snapshots.notes)
         report("logging figures, reference data and the model to MLflow")
         card = model_card(snapshots, settings, trained_at=trained_at, savings=evaluation.savings)
         model_uri = _log_results(snapshots, settings, candidates, evaluation, card)
@@ -258,7 +290,10 @@ def train_and_register(
     return TrainingOutcome(
         run_id=run.info.run_id,
         version=str(version.version),
+        family=candidates.selection.chosen,
+        selection=candidates.selection.reason,
         metrics=evaluation.metrics,
+        candidate_metrics=evaluation.candidate_metrics,
         baseline_metrics=evaluation.baseline_metrics,
         champion_metrics=evaluation.champion_metrics,
         decision=decision,

@@ -1,70 +1,87 @@
-"""Random hyperparameter search for the LightGBM booster, one nested MLflow run per trial.
+"""Random search of the LightGBM booster; training/train.py logs each trial as a nested run.
 
-Trials are judged on the calibration period's ROC-AUC, so the test period stays unseen
-until the final model is evaluated.
+Trials are judged as the candidates are (training/validation.py): by their mean held-out
+ROC-AUC over the folds of a flat table's cross-validation, or on the calibration period
+of snapshots, so the test period stays unseen until the final model is evaluated. The
+search space is small and scaled to the data: leaves, rows per leaf (up to 5% of the
+rows), L2 penalty and the share of features per tree; the learning rate stays as
+configured and early stopping picks the rounds. Trial 1 is the configured booster, so
+tuning never does worse than not tuning by that measure.
 """
 
 from __future__ import annotations
 
-import mlflow
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 from scipy.stats import loguniform, randint, uniform
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterSampler
 
 from zerochurn.configs.settings import LightGBMConfig, Settings
 from zerochurn.console import ProgressCallback
-from zerochurn.training.data import LABEL, Snapshots
-from zerochurn.training.fit import fit_churn_model
-from zerochurn.training.tracking import tracked_run
+from zerochurn.training.development import Development
+from zerochurn.training.families import FamilyFit, fit_lightgbm
+from zerochurn.training.validation import fold_aucs
 
-SEARCH_SPACE = {
-    "learning_rate": loguniform(0.01, 0.2),
-    "num_leaves": randint(8, 128),
-    "min_child_samples": randint(20, 500),
-    "feature_fraction": uniform(0.5, 0.5),
-    "bagging_fraction": uniform(0.5, 0.5),
-    "lambda_l2": loguniform(1e-3, 30.0),
-    "cat_smooth": loguniform(1.0, 100.0),
-}
-"""Distributions sampled per trial; the other booster settings stay as configured."""
+MIN_LEAF_ROWS = 20
+"""Fewest rows per leaf the search tries."""
+MAX_LEAF_SHARE = 0.05
+"""Most rows per leaf the search tries, as a share of the training rows."""
+
+
+def search_space(rows: int) -> dict[str, Any]:
+    """Distributions sampled per trial, for `rows` training rows."""
+    most = max(2 * MIN_LEAF_ROWS, int(MAX_LEAF_SHARE * rows))
+    return {
+        "num_leaves": randint(4, 32),
+        "min_child_samples": loguniform(MIN_LEAF_ROWS, most),
+        "lambda_l2": loguniform(1e-2, 100.0),
+        "feature_fraction": uniform(0.4, 0.6),
+    }
+
+
+TrialCallback = Callable[[int, LightGBMConfig, FamilyFit, float], None]
+"""Called after each trial with its number (from 1), booster, fitted family and ROC-AUC."""
 
 
 def tune_booster(
-    snapshots: Snapshots,
+    dev: Development,
+    base: LightGBMConfig,
     settings: Settings,
     *,
     trials: int,
+    on_trial: TrialCallback | None = None,
     progress: ProgressCallback | None = None,
-) -> LightGBMConfig:
-    """Best of `trials` sampled booster settings by calibration-period ROC-AUC.
+) -> tuple[LightGBMConfig, FamilyFit]:
+    """The best of `trials` booster settings (the first is `base`) and its fitted family.
 
     Parameters
     ----------
-    snapshots : labelled train and calibration periods
-    settings : the configuration whose booster settings are the starting point
-    trials : number of sampled settings, each logged as a nested run
+    dev : the development rows and their validation
+    base : the configured booster (already scaled to a flat table's rows)
+    settings : the configuration (seed, early stopping, refit)
+    trials : number of settings tried
+    on_trial : told of every trial (training logs it as a nested MLflow run)
     """
-    base = settings.training.lightgbm
     sampler = ParameterSampler(
-        SEARCH_SPACE, n_iter=trials, random_state=settings.training.random_state
+        search_space(len(dev.validation.splits[0].fit)),
+        n_iter=max(trials - 1, 0),
+        random_state=settings.training.random_state,
     )
-    calibration = snapshots.calibration
-    best, best_auc = base, float("-inf")
-    for number, sampled in enumerate(sampler, start=1):
-        candidate = base.model_copy(
-            update={k: type(getattr(base, k))(v) for k, v in sampled.items()}
-        )
-        with tracked_run(f"trial {number} of {trials}", nested=True):
-            model = fit_churn_model(snapshots, settings, candidate)
-            auc = float(
-                roc_auc_score(calibration[LABEL], model.raw_score(calibration[snapshots.features]))
-            )
-            mlflow.log_params(candidate.model_dump())
-            mlflow.log_metrics(
-                {"calibration_roc_auc": auc, "best_iteration": model.booster_.best_iteration}
-            )
-        if auc > best_auc:
-            best, best_auc = candidate, auc
+    sampled = [
+        base.model_copy(update={k: type(getattr(base, k))(v) for k, v in values.items()})
+        for values in sampler
+    ]
+    tried: list[tuple[float, LightGBMConfig, FamilyFit]] = []
+    for number, candidate in enumerate([base, *sampled], start=1):
+        fitted = fit_lightgbm(dev, candidate, settings)
+        auc = float(np.mean(fold_aucs(dev.validation, dev.y_held, fitted.held)))
+        if on_trial is not None:
+            on_trial(number, candidate, fitted, auc)
+        tried.append((auc, candidate, fitted))
         if progress is not None:
-            progress(f"trial {number} of {trials}: calibration AUC {auc:.4f} (best {best_auc:.4f})")
-    return best
+            best = max(result[0] for result in tried)
+            progress(f"trial {number} of {trials}: validation AUC {auc:.4f} (best {best:.4f})")
+    _, booster, fitted = max(tried, key=lambda result: result[0])  # ties: the earlier trial
+    return booster, fitted

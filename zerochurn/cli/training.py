@@ -131,9 +131,10 @@ def train(
         list[str] | None, typer.Option(help="A --table column never to learn from (repeatable).")
     ] = None,
 ) -> None:
-    """Train LightGBM and the baseline, log to MLflow, register, run the gate.
+    """Fit the candidate models, select the best, log to MLflow, register, run the gate.
 
-    On the raw tables the split is out of time; a flat --table is split at random.
+    Candidates: LightGBM, the logistic baseline and their blend. On the raw tables they
+    are validated out of time; a flat --table is split at random and cross-validated.
     """
     from zerochurn.io import write_json
 
@@ -162,26 +163,34 @@ def train(
 
 
 def _print_outcome(outcome) -> None:
-    table = Table(title=f"model version {outcome.version} (run {outcome.run_id[:8]})")
-    for column in ("metric", "lightgbm", "baseline", "champion"):
-        table.add_column(column, justify="right" if column != "metric" else "left")
+    table = Table(title=f"model version {outcome.version} (run {outcome.run_id[:8]}): test rows")
+    families = list(outcome.candidate_metrics)
+    table.add_column("metric")
+    for family in families:
+        chosen = " (chosen)" if family == outcome.family else ""
+        table.add_column(f"{family}{chosen}", justify="right")
+    table.add_column("champion", justify="right")
     champion = outcome.champion_metrics or {}
-    for name, value in outcome.metrics.items():
-        base = outcome.baseline_metrics.get(name)
+    columns = [
+        outcome.metrics if family == outcome.family else outcome.candidate_metrics[family]
+        for family in families  # the selected model's metrics carry the oracle's figures
+    ]
+    for name in outcome.metrics:
         table.add_row(
             name,
-            f"{value:.4f}",
-            "" if base is None else f"{base:.4f}",
+            *("" if name not in metrics else f"{metrics[name]:.4f}" for metrics in columns),
             "" if name not in champion else f"{champion[name]:.4f}",
         )
     console.print(table)
+    console.print(f"selected {outcome.family}: {outcome.selection}")
     verdict = "[green]passed[/]" if outcome.decision.passed else "[yellow]refused[/]"
     console.print(f"gate vs {outcome.decision.compared_with}: {verdict}")
     for reason in outcome.decision.reasons:
         console.print(f"  - {reason}")
     if outcome.savings is not None:
         console.print(
-            f"costs (threshold from the calibration period, test savings): {outcome.savings}"
+            f"costs (threshold from held-out scores of the training data, test savings): "
+            f"{outcome.savings}"
         )
         for row in outcome.savings_top_k:
             console.print(
