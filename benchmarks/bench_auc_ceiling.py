@@ -38,7 +38,8 @@ from zerochurn.model.encoding import FeatureEncoder
 from zerochurn.model.metrics import classification_metrics
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import LABEL, Snapshots, build_snapshots
-from zerochurn.training.fit import fit_churn_model
+from zerochurn.training.development import development
+from zerochurn.training.families import calibrated, fit_lightgbm
 from zerochurn.training.steps import oracle_metrics
 
 SIZES = [50_000]
@@ -107,8 +108,17 @@ def estimated_drivers(
 
 
 def ratios(snapshots: Snapshots, settings: Settings, truth: pd.DataFrame) -> dict[str, float]:
-    """Fit the shipped model on these snapshots; its realised and expected share of the oracle."""
-    model = fit_churn_model(snapshots, settings, settings.training.lightgbm)
+    """Fit the shipped LightGBM on these snapshots; its realised and expected share of the oracle."""
+    dev = development(snapshots, settings)
+    fitted = fit_lightgbm(dev, settings.training.lightgbm, settings)
+    training = settings.training
+    model = calibrated(
+        fitted,
+        dev,
+        training.calibration,
+        folds=training.calibration_folds,
+        seed=training.random_state,
+    ).model
     probability = model.predict_churn(snapshots.test[snapshots.features])
     auc = classification_metrics(snapshots.test[LABEL].to_numpy(), probability)["roc_auc"]
     oracle = oracle_metrics(snapshots.test, truth, probability, auc)

@@ -74,7 +74,8 @@ def measure_once(size: int) -> dict:
         "ratio_to_raw": seconds / raw_seconds,
         "lightgbm_contrib_seconds": lightgbm_contrib,
         "write_seconds": write_seconds,
-        "trees": model.model.booster_.num_trees(),
+        "family": model.model.family,
+        "trees": sum(booster.num_trees() for booster in model.model.boosters),
         "customers_per_second": size / seconds,
     }
 

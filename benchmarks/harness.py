@@ -56,7 +56,8 @@ def main(
     """Measure `measure_once(size)` at each size and write results/<name>.json.
 
     `measure_once` returns a dict with at least "seconds" (the timed work only) and may
-    add other figures (rows, throughput, ratios); medians over repeats are reported.
+    add other figures (rows, throughput, ratios); medians over repeats are reported (the
+    most common value of a text figure, such as a model family).
     `repeats` is the default number of runs per size (a deterministic figure needs one).
     """
     parser = argparse.ArgumentParser(description=f"benchmark: {name}")
@@ -73,7 +74,8 @@ def main(
         row: dict[str, float | int] = {"size": size, "repeats": args.repeats}
         for key in runs[0]:
             values = [run[key] for run in runs]
-            row[key] = statistics.median(values)
+            numeric = all(isinstance(value, int | float) for value in values)
+            row[key] = statistics.median(values) if numeric else statistics.mode(values)
         rows.append(row)
         print(json.dumps(row))
     write_results(name, rows)

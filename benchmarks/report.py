@@ -27,17 +27,27 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _table(rows: list[dict]) -> list[str]:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(key, "")) for key in columns) + " |")
+    return lines
+
+
 def render(results: list[dict]) -> str:
-    """Markdown with one table per benchmark and the machine it ran on."""
+    """Markdown with one table per benchmark and the machine it ran on.
+
+    A result's "targets" (a list of rows, as the families benchmark writes) follow as a
+    second table.
+    """
     parts = [INTRO]
     for result in results:
         machine = ", ".join(f"{k} {v}" for k, v in result["machine"].items())
-        columns = list(dict.fromkeys(key for row in result["rows"] for key in row))
         parts.append(f"## {result['name']}\n\nMachine: {machine}.\n")
-        parts.append("| " + " | ".join(columns) + " |")
-        parts.append("|" + "---|" * len(columns))
-        for row in result["rows"]:
-            parts.append("| " + " | ".join(_cell(row.get(key, "")) for key in columns) + " |")
+        parts += _table(result["rows"])
+        if result.get("targets"):
+            parts += ["", "Targets:", "", *_table(result["targets"])]
         parts.append("")
     return "\n".join(parts) + "\n"
 
