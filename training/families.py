@@ -11,6 +11,7 @@ fits the calibrator on the held-out scores and measures the folds.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -44,10 +45,17 @@ class FamilyFit:
     validated: np.ndarray | None = field(default=None, repr=False)
 
 
-def fit_lightgbm(dev: Development, booster: LightGBMConfig, settings: Settings) -> FamilyFit:
+def fit_lightgbm(
+    dev: Development,
+    booster: LightGBMConfig,
+    settings: Settings,
+    *,
+    callbacks: Sequence[Callable[[lgb.callback.CallbackEnv], None]] = (),
+) -> FamilyFit:
     """LightGBM with early stopping: out of time on held-out customers of the train period,
     cross-validated on the folds (then refitted with training.selection.refit_rounds_factor
-    times the rounds)."""
+    times the rounds). `callbacks` join the early-stopped training's (e.g. a pruner that
+    reads the validation log loss, the first evaluation result)."""
     training = settings.training
     params = booster.model_dump(exclude={"num_boost_round", "early_stopping_rounds"})
     if dev.validation.refit:  # many small fits
@@ -60,17 +68,25 @@ def fit_lightgbm(dev: Development, booster: LightGBMConfig, settings: Settings) 
         random_state=training.random_state,
     )
     if dev.validation.refit:
-        return _cross_validated_lightgbm(scorer, dev, training.selection.refit_rounds_factor)
+        factor = training.selection.refit_rounds_factor
+        return _cross_validated_lightgbm(scorer, dev, factor, callbacks)
     (split,) = dev.validation.splits
     splitter = GroupShuffleSplit(
         n_splits=1, test_size=training.validation_fraction, random_state=training.random_state
     )
     fit, valid = next(splitter.split(split.fit, groups=dev.groups[split.fit]))
-    scorer.fit(dev.matrix, dev.y, fit_rows=split.fit[fit], valid_rows=split.fit[valid])
+    scorer.fit(
+        dev.matrix, dev.y, fit_rows=split.fit[fit], valid_rows=split.fit[valid], callbacks=callbacks
+    )
     return FamilyFit(scorer, scorer.raw_score(dev.matrix[dev.validation.held])[None, :])
 
 
-def _cross_validated_lightgbm(scorer: TreeScorer, dev: Development, factor: float) -> FamilyFit:
+def _cross_validated_lightgbm(
+    scorer: TreeScorer,
+    dev: Development,
+    factor: float,
+    callbacks: Sequence[Callable[[lgb.callback.CallbackEnv], None]],
+) -> FamilyFit:
     """lgb.cv on the folds (early stopping on their mean log loss), held-out scores of the
     fold boosters, then the scorer refitted on every row with `factor` times the rounds."""
     validation = dev.validation
@@ -79,7 +95,7 @@ def _cross_validated_lightgbm(scorer: TreeScorer, dev: Development, factor: floa
         tree_dataset(dev.matrix, dev.y, scorer.categorical, free_raw_data=False),
         num_boost_round=scorer.num_boost_round,
         folds=[(split.fit, validation.held[split.scored]) for split in validation.splits],
-        callbacks=[lgb.early_stopping(scorer.early_stopping_rounds, verbose=False)],
+        callbacks=[lgb.early_stopping(scorer.early_stopping_rounds, verbose=False), *callbacks],
         return_cvbooster=True,
     )
     rounds = len(result["valid binary_logloss-mean"])

@@ -11,7 +11,7 @@ tuning never does worse than not tuning by that measure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,24 @@ def search_space(rows: int) -> dict[str, Any]:
     }
 
 
+def with_values(base: LightGBMConfig, values: Mapping[str, float]) -> LightGBMConfig:
+    """`base` with the sampled values, each cast to the type of base's field."""
+    return base.model_copy(update={k: type(getattr(base, k))(v) for k, v in values.items()})
+
+
+def sampled_boosters(
+    base: LightGBMConfig, rows: int, count: int, seed: int
+) -> Iterator[LightGBMConfig]:
+    """`count` boosters drawn at random from the search space for `rows` training rows."""
+    for values in ParameterSampler(search_space(rows), n_iter=count, random_state=seed):
+        yield with_values(base, values)
+
+
+def validation_auc(dev: Development, fitted: FamilyFit) -> float:
+    """Mean held-out ROC-AUC of a fitted family over the development folds."""
+    return float(np.mean(fold_aucs(dev.validation, dev.y_held, fitted.held)))
+
+
 TrialCallback = Callable[[int, LightGBMConfig, FamilyFit, float], None]
 """Called after each trial with its number (from 1), booster, fitted family and ROC-AUC."""
 
@@ -64,19 +82,16 @@ def tune_booster(
     trials : number of settings tried
     on_trial : told of every trial (training logs it as a nested MLflow run)
     """
-    sampler = ParameterSampler(
-        search_space(len(dev.validation.splits[0].fit)),
-        n_iter=max(trials - 1, 0),
-        random_state=settings.training.random_state,
+    sampled = sampled_boosters(
+        base,
+        len(dev.validation.splits[0].fit),
+        max(trials - 1, 0),
+        settings.training.random_state,
     )
-    sampled = [
-        base.model_copy(update={k: type(getattr(base, k))(v) for k, v in values.items()})
-        for values in sampler
-    ]
     tried: list[tuple[float, LightGBMConfig, FamilyFit]] = []
     for number, candidate in enumerate([base, *sampled], start=1):
         fitted = fit_lightgbm(dev, candidate, settings)
-        auc = float(np.mean(fold_aucs(dev.validation, dev.y_held, fitted.held)))
+        auc = validation_auc(dev, fitted)
         if on_trial is not None:
             on_trial(number, candidate, fitted, auc)
         tried.append((auc, candidate, fitted))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -87,11 +87,13 @@ class TreeScorer(BaseEstimator):
         *,
         fit_rows: np.ndarray | None = None,
         valid_rows: np.ndarray | None = None,
+        callbacks: Sequence[Callable[[lgb.callback.CallbackEnv], None]] = (),
     ) -> TreeScorer:
         """Train on (n, features) encoded rows and (n,) 0/1 labels.
 
         With valid_rows, train on fit_rows and stop early on the validation rows' log
-        loss; without, train num_boost_round rounds on every row.
+        loss, calling `callbacks` too after each round; without, train num_boost_round
+        rounds on every row.
         """
         params = booster_params(self.params, self.random_state)
         if valid_rows is None:
@@ -106,7 +108,10 @@ class TreeScorer(BaseEstimator):
                 train_set,
                 num_boost_round=self.num_boost_round,
                 valid_sets=[valid_set],
-                callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+                callbacks=[
+                    lgb.early_stopping(self.early_stopping_rounds, verbose=False),
+                    *callbacks,
+                ],
             )
         self.expected_value_ = _expected_value(self.booster_)
         return self
