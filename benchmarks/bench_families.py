@@ -29,12 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from harness import RESULTS_DIR, machine_info
-from public_tables import ID_COLUMN, TABLES, table_csv
+from public_tables import TABLES, read_public_table, table_csv
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from zerochurn.configs import load_settings
 from zerochurn.configs.settings import Settings
-from zerochurn.contract.table import read_customer_table
 from zerochurn.model.metrics import classification_metrics, expected_calibration_error
 from zerochurn.training.data import LABEL, table_snapshots
 from zerochurn.training.development import development
@@ -137,22 +135,7 @@ def targets(rows: list[dict]) -> list[dict]:
 
 def run_table(name: str, overrides: dict[str, str], trials: int) -> tuple[list[dict], list[dict]]:
     """The protocol on one table: its summary rows and each fold's ROC-AUC per model."""
-    spec = TABLES[name]
-    settings = load_settings(
-        overrides={
-            "table.id_column": spec.id_column or ID_COLUMN,
-            "table.target_column": spec.target,
-            "table.positive_label": spec.positive,
-            **overrides,
-        },
-        environ={},
-    )
-    table = read_customer_table(
-        table_csv(name),
-        id_column=settings.table.id_column,
-        target_column=spec.target,
-        positive_label=spec.positive,
-    )
+    settings, table = read_public_table(name, overrides)
     labels = table.labels.to_numpy(dtype=np.int64)
     folds = []
     splitter = RepeatedStratifiedKFold(**OUTER)

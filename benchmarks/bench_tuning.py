@@ -30,19 +30,18 @@ import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
+from typing import NamedTuple
 
 import lightgbm as lgb
 import numpy as np
 import optuna
 from harness import RESULTS_DIR, machine_info
-from public_tables import ID_COLUMN, TABLES, table_csv
+from public_tables import read_public_table, table_csv
 from scipy.stats import loguniform, randint, uniform
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from zerochurn.configs import load_settings
 from zerochurn.configs.settings import LightGBMConfig, Settings
-from zerochurn.contract.table import read_customer_table
 from zerochurn.training.data import LABEL, Snapshots, table_snapshots
 from zerochurn.training.development import Development, development
 from zerochurn.training.families import FamilyFit, fit_lightgbm
@@ -60,21 +59,24 @@ MOST_TRIALS = 10_000
 """More trials than any budget allows: the budget ends the search."""
 
 
+class Problem(NamedTuple):
+    """One search's data: the development rows, the outer split, the configured booster."""
+
+    dev: Development
+    snapshots: Snapshots
+    base: LightGBMConfig
+    settings: Settings
+
+
 def _test_auc(fitted: FamilyFit, snapshots: Snapshots, dev: Development) -> float:
     test = snapshots.test
     matrix = dev.encoder.transform(test[snapshots.features])
     return float(roc_auc_score(test[LABEL], fitted.scorer.raw_score(matrix)))
 
 
-def random_search(
-    dev: Development,
-    snapshots: Snapshots,
-    base: LightGBMConfig,
-    settings: Settings,
-    budget: float,
-    seed: int,
-) -> dict:
+def random_search(problem: Problem, budget: float, seed: int) -> dict:
     """training/tuning.py's search, trial after trial until the CPU budget is spent."""
+    dev, snapshots, base, settings = problem
     start = time.process_time()
     best, trials = (float("-inf"), float("nan")), 0
     for booster in [
@@ -114,15 +116,9 @@ def _suggest(trial: optuna.Trial, rows: int) -> dict[str, float]:
     return sampled
 
 
-def optuna_search(
-    dev: Development,
-    snapshots: Snapshots,
-    base: LightGBMConfig,
-    settings: Settings,
-    budget: float,
-    seed: int,
-) -> dict:
+def optuna_search(problem: Problem, budget: float, seed: int) -> dict:
     """TPE with a median pruner on the folds' mean validation log loss."""
+    dev, snapshots, base, settings = problem
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction="maximize",
@@ -164,36 +160,20 @@ def optuna_search(
 METHODS = {"random": random_search, "optuna": optuna_search}
 
 
-def _settings(name: str) -> Settings:
-    spec = TABLES[name]
-    return load_settings(
-        overrides={
-            "table.id_column": spec.id_column or ID_COLUMN,
-            "table.target_column": spec.target,
-            "table.positive_label": spec.positive,
-        },
-        environ={},
-    )
-
-
 def run_table(name: str, budget: float, seeds: list[int]) -> list[dict]:
     """Every outer fold, seed and method on one table: one result per search."""
-    spec, settings = TABLES[name], _settings(name)
-    table = read_customer_table(
-        table_csv(name),
-        id_column=settings.table.id_column,
-        target_column=spec.target,
-        positive_label=spec.positive,
-    )
+    settings, table = read_public_table(name)
     labels = table.labels.to_numpy(dtype=np.int64)
     runs = []
     splitter = RepeatedStratifiedKFold(**OUTER)
     for outer, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
         snapshots = table_snapshots(table, settings, split=(train, test))
-        dev, base = development(snapshots, settings), run_booster(snapshots, settings)
+        problem = Problem(
+            development(snapshots, settings), snapshots, run_booster(snapshots, settings), settings
+        )
         for seed in seeds:
             for method, search in METHODS.items():
-                result = search(dev, snapshots, base, settings, budget, seed)
+                result = search(problem, budget, seed)
                 runs.append({"table": name, "outer": outer, "seed": seed, "method": method})
                 runs[-1] |= result
                 print(json.dumps(runs[-1]), flush=True)  # noqa: T201 - progress

@@ -21,10 +21,15 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from zerochurn.configs import load_settings
+from zerochurn.configs.settings import Settings
+from zerochurn.contract.table import CustomerTable, read_customer_table
 
 ID_COLUMN = "customer_id"
 """Id column added to tables that have none."""
@@ -168,5 +173,31 @@ def table_csv(name: str) -> Path:
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
         if table.id_column is None:
             frame.insert(0, ID_COLUMN, [f"row{i}" for i in range(len(frame))])
-        frame.to_csv(path, index=False)
+        partial = path.with_suffix(".csv.partial")
+        frame.to_csv(partial, index=False)
+        partial.replace(path)  # atomic: a killed run leaves no half-written table
     return path
+
+
+def read_public_table(
+    name: str, overrides: Mapping[str, str] | None = None
+) -> tuple[Settings, CustomerTable]:
+    """The configuration for a table (its id, target and churned value, then `overrides`)
+    and the table, read from its CSV as `zerochurn train --table FILE` reads a user's."""
+    spec = TABLES[name]
+    settings = load_settings(
+        overrides={
+            "table.id_column": spec.id_column or ID_COLUMN,
+            "table.target_column": spec.target,
+            "table.positive_label": spec.positive,
+            **(overrides or {}),
+        },
+        environ={},
+    )
+    table = read_customer_table(
+        table_csv(name),
+        id_column=settings.table.id_column,
+        target_column=spec.target,
+        positive_label=spec.positive,
+    )
+    return settings, table
