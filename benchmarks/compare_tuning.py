@@ -1,7 +1,11 @@
 """Hyperparameter search at equal CPU time: random search against Optuna TPE with pruning.
 
-Run: .venv/bin/python benchmarks/bench_tuning.py [--tables telco ibm_hr mlc_churn]
-     [--budget 20] [--seeds 0 1] [--jobs N]   (needs `pip install optuna`)
+Run: .venv/bin/python benchmarks/compare_tuning.py [--tables telco ibm_hr mlc_churn]
+     [--budget 20] [--seeds 0 1] [--jobs N]
+It needs Optuna (`pip install optuna`), which zerochurn does not depend on, so it is not
+a bench_*.py script: `make bench` does not run it. It made a one-off decision (issue #21:
+adopt Optuna only if it measurably beats the random search at equal time; it did not,
+docs/training.md).
 
 `zerochurn train --tune N` samples LightGBM settings at random (training/tuning.py):
 trial 1 is the configured booster, each trial is judged by its mean held-out ROC-AUC on
