@@ -163,11 +163,3 @@ class SplineBasis(TransformerMixin, BaseEstimator):
             lit = known | missing  # NaN lights the "missing" column when training had one
             out[rows[lit], group.start + position[lit]] = 1.0
         return out
-
-    def group_matrix(self) -> np.ndarray:
-        """(n_output_, features) 0/1 matrix: basis column -> the input column it expands."""
-        check_is_fitted(self, "groups_")
-        groups = np.zeros((self.n_output_, len(self.groups_)))
-        for j, group in enumerate(self.groups_):
-            groups[group, j] = 1.0
-        return groups

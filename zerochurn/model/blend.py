@@ -35,8 +35,9 @@ class BlendWeights:
     weights: np.ndarray
 
     def blend(self, scores: np.ndarray) -> np.ndarray:
-        """(n,) blended log-odds of (n, parts) raw part scores."""
-        return (scores * self.slopes + self.intercepts) @ self.weights
+        """(n,) blended log-odds of (n, parts) raw part scores (a row-wise sum, not BLAS,
+        so a row's blend does not depend on the rows scored with it)."""
+        return ((scores * self.slopes + self.intercepts) * self.weights).sum(axis=-1)
 
 
 def fit_blend(scores: np.ndarray, y: np.ndarray, steps: int) -> BlendWeights:

@@ -72,7 +72,6 @@ class LinearScorer(BaseEstimator):
         self.coef_ = coef
         self.intercept_ = intercept
         self.expected_value_ = float(intercept + coef @ mean)
-        self.groups_ = self.basis_.group_matrix()
         return self
 
     def _by_chunks(self, matrix: np.ndarray, score: Callable[[np.ndarray], np.ndarray]):
@@ -85,13 +84,20 @@ class LinearScorer(BaseEstimator):
 
     def raw_score(self, matrix: np.ndarray) -> np.ndarray:
         """(n,) log-odds of churn before calibration."""
-        return self._by_chunks(matrix, lambda z: z @ self.coef_ + self.intercept_)
+        # a row-wise sum, not BLAS: a customer's score must not depend on how many rows
+        # are scored with it (the service's few rows equal the batch's bit for bit)
+        return self._by_chunks(matrix, lambda z: (z * self.coef_).sum(axis=1) + self.intercept_)
 
     def contributions(
         self, matrix: np.ndarray, tree_contributions: TreeContributions | None = None
     ) -> np.ndarray:
         """(n, features) exact log-odds parts of each input column (see the module docstring)."""
-        return self._by_chunks(matrix, lambda z: ((z - self.mean_) * self.coef_) @ self.groups_)
+
+        def parts(z: np.ndarray) -> np.ndarray:
+            terms = (z - self.mean_) * self.coef_
+            return np.stack([terms[:, group].sum(axis=1) for group in self.basis_.groups_], 1)
+
+        return self._by_chunks(matrix, parts)
 
     @property
     def boosters(self) -> tuple[lgb.Booster, ...]:
