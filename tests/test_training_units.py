@@ -18,7 +18,6 @@ from zerochurn.model.metrics import (
     expected_roc_auc,
 )
 from zerochurn.model.periods import out_of_time_split
-from zerochurn.training.gate import promotion_decision
 
 
 def test_ece_by_hand():
