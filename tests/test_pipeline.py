@@ -60,7 +60,7 @@ def test_run_end_to_end(tmp_path):
     assert any(f"mlflow ui --backend-store-uri sqlite:///{workspace}" in line for line in lines)
     # one line per step with elapsed time, and no library noise: that went to the log file
     assert "done training in" in result.stderr
-    assert "fitting LightGBM and calibrating" in result.stderr
+    assert "fitting LightGBM (" in result.stderr
     for noise in ("CloudPickle", "INFO mlflow", "Successfully registered", "Created version"):
         assert noise not in result.stderr
     assert "CloudPickle" in (workspace / "logs" / "zerochurn.log").read_text()
