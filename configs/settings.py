@@ -27,6 +27,12 @@ class DataConfig(_Frozen):
     raw_dir: Path | None = Field(
         None, description="Folder of raw tables; None means <workspace>/data."
     )
+    as_of: dt.date | None = Field(
+        None,
+        description="The day the data was extracted: an event dated after it (a transaction, "
+        "survey, complaint, signup or cancellation; due dates excepted) is a contract "
+        "problem, and nothing is scored after the day that follows it. None: today (UTC).",
+    )
 
 
 class GenerateConfig(_Frozen):

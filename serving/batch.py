@@ -3,7 +3,12 @@
 `score_batch` builds features with the same `features.build_features` as training,
 scores them and logs them to the prediction log (serving/scoring_path.py, as the service
 does); `write_batch` writes <scores_dir>/scores_<date>.parquet and .csv and refreshes the
-snapshot store the service reads (only with the latest date).
+snapshot store the service reads (only with the latest date, see `snapshot_plan`).
+
+The order makes a killed run safe: the batch is in the prediction log before any file of
+it is written, so a refreshed snapshot's scores are always logged; each file is written
+whole and renamed (zerochurn.io), under the scores folder's lock, and the next run
+deletes the temp files a killed one left.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import pandas as pd
 from zerochurn.configs.settings import Settings
 from zerochurn.console import ProgressCallback
 from zerochurn.contract.dataset import RawData
+from zerochurn.contract.schema import data_as_of
+from zerochurn.crash import crash_point
 from zerochurn.features.build import build_features
-from zerochurn.io import write_table
+from zerochurn.io import exclusive, remove_temporaries, write_table
 from zerochurn.model.uplift import UpliftModel, saved_value_columns
 from zerochurn.serving.model import ScoringModel
 from zerochurn.serving.scoring import (
@@ -36,6 +43,7 @@ from zerochurn.serving.store import (
     SnapshotInfo,
     SnapshotMissingError,
     SnapshotStore,
+    SnapshotUnusableError,
     write_snapshot,
 )
 from zerochurn.serving.table import require_kind
@@ -110,11 +118,25 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class BatchOutputs:
-    """Files written by `write_batch`; snapshot is None when a later snapshot was kept."""
+    """Files written by `write_batch`; snapshot is None when a later snapshot was kept.
+
+    note: why the snapshot store was kept, or replaced against the latest-date rule
+    (`snapshot_plan`); removed: temp files of an interrupted run that were deleted.
+    """
 
     parquet: Path
     csv: Path
     snapshot: Path | None
+    note: str | None = None
+    removed: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """Whether a batch refreshes the snapshot store, and why when it is not the usual case."""
+
+    write: bool
+    note: str | None = None
 
 
 def segment_table(scores: pd.DataFrame, reference_churn_rate: float) -> pd.DataFrame:
@@ -181,12 +203,36 @@ def score_table_batch(
     return BatchResult(as_of, scored_at, rows, scores, segments)
 
 
-def holds_later_snapshot(settings: Settings, date: str) -> bool:
-    """Whether the snapshot store holds scores of a later as-of date than `date` (ISO day)."""
+def snapshot_plan(settings: Settings, date: str, *, replace: bool = False) -> SnapshotPlan:
+    """Whether a batch dated `date` (YYYY-MM-DD) refreshes the snapshot store.
+
+    The store holds the latest batch: scoring an earlier date (a backfill) keeps a later
+    snapshot, unless `replace` (`zerochurn score --replace-snapshot`). A snapshot dated
+    after the day that follows the data's as-of date (data.as_of, default today) cannot
+    come from correct data, and one that cannot be read is no snapshot: both are
+    replaced, so no bad date or damaged file locks correct runs out.
+    """
+    latest = pd.Timestamp(data_as_of(settings.data.as_of)) + pd.Timedelta(days=1)
     try:
-        return snapshot_store(settings).info().as_of > date
+        held = snapshot_store(settings).info().as_of
     except SnapshotMissingError:
-        return False
+        return SnapshotPlan(True)
+    except SnapshotUnusableError as exc:
+        return SnapshotPlan(True, f"rebuilt the snapshot store from this batch: {exc.__cause__}")
+    if held <= date:
+        return SnapshotPlan(True)
+    if replace:
+        return SnapshotPlan(True, f"replaced the snapshot of the later date {held}, as asked")
+    if held > latest.strftime(DATE_FORMAT):
+        return SnapshotPlan(
+            True,
+            f"replaced the snapshot dated {held}: it is after the data's as-of date, so no "
+            "correct batch could ever replace it",
+        )
+    return SnapshotPlan(
+        False,
+        f"kept the snapshot store: it holds the later date {held} (--replace-snapshot replaces it)",
+    )
 
 
 def snapshot_info(
@@ -212,27 +258,37 @@ def snapshot_info(
 
 
 def write_batch(
-    result: BatchResult, model: ScoringModel, settings: Settings, *, data_dir: Path | None = None
+    result: BatchResult,
+    model: ScoringModel,
+    settings: Settings,
+    *,
+    data_dir: Path | None = None,
+    replace_snapshot: bool = False,
 ) -> BatchOutputs:
-    """Write scores_<date>.parquet and .csv; refresh the snapshot store unless it is later.
+    """Write scores_<date>.parquet and .csv, then refresh the snapshot store (`snapshot_plan`).
 
-    data_dir: the raw data folder of the batch, recorded in the snapshot (`snapshot_info`).
+    Holds the scores folder's lock and first deletes the temp files an interrupted run
+    left there. data_dir: the raw data folder of the batch, recorded in the snapshot
+    (`snapshot_info`).
     """
     folder = scores_dir(settings)
     date = result.as_of.strftime(DATE_FORMAT)
-    parquet = write_table(result.scores, folder / f"{SCORES_PREFIX}{date}.parquet")
-    csv = write_table(result.scores, folder / f"{SCORES_PREFIX}{date}.csv")
-    if holds_later_snapshot(settings, date):
-        return BatchOutputs(parquet, csv, None)
-    info = snapshot_info(model, date, result.scored_at, len(result.scores), data_dir)
-    snapshot = write_snapshot(
-        snapshot_store(settings).path,
-        features=result.features,
-        scores=result.scores,
-        segments=result.segments,
-        info=info,
-    )
-    return BatchOutputs(parquet, csv, snapshot)
+    with exclusive(folder):
+        removed = tuple(remove_temporaries(folder))
+        parquet = write_table(result.scores, folder / f"{SCORES_PREFIX}{date}.parquet")
+        csv = write_table(result.scores, folder / f"{SCORES_PREFIX}{date}.csv")
+        plan = snapshot_plan(settings, date, replace=replace_snapshot)
+        if not plan.write:
+            return BatchOutputs(parquet, csv, None, plan.note, removed)
+        snapshot = write_snapshot(
+            snapshot_store(settings).path,
+            features=result.features,
+            scores=result.scores,
+            segments=result.segments,
+            info=snapshot_info(model, date, result.scored_at, len(result.scores), data_dir),
+        )
+        crash_point("batch:snapshot-refreshed")
+    return BatchOutputs(parquet, csv, snapshot, plan.note, removed)
 
 
 def with_saved_value(result: BatchResult, uplift: UpliftModel) -> BatchResult:

@@ -74,3 +74,22 @@ def test_settings_are_frozen():
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.churn.horizon_days = 1
+
+
+def test_config_command_masks_secrets(tmp_path):
+    """`zerochurn config` printed the API keys; a password in the tracking URI too."""
+    from typer.testing import CliRunner
+
+    from zerochurn.cli import app
+
+    env = {
+        "ZEROCHURN_SERVING__API_KEYS": "[s3cret-one, s3cret-two]",
+        "ZEROCHURN_MLFLOW__TRACKING_URI": "https://ops:hunter2@mlflow.internal:5000/x",
+    }
+    result = CliRunner().invoke(app, ["--workspace", str(tmp_path), "config"], env=env)
+    assert result.exit_code == 0, result.output
+    printed = yaml.safe_load(result.output)
+    assert printed["serving"]["api_keys"] == ["****", "****"]
+    assert printed["mlflow"]["tracking_uri"] == "https://ops:****@mlflow.internal:5000/x"
+    assert "s3cret" not in result.output and "hunter2" not in result.output
+    assert printed["generate"] == Settings().generate.model_dump(mode="json")

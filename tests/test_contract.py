@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tempfile
 from collections.abc import Callable
@@ -566,3 +567,69 @@ def test_docs_list_every_table_column_and_survey_item():
             assert f"`{column.name}`" in text, column.name
     rows = set(re.findall(r"^\|\s*\d+\s*\|\s*`(\w+)`\s*\|\s*`(\w+)`\s*\|", text, re.MULTILINE))
     assert rows == set(SURVEY_ITEMS.items())
+
+
+# --- dates after the data's as-of date ---
+
+AS_OF = dt.date(2023, 6, 30)
+AFTER_AS_OF = (
+    "expected a date on or before the data's as-of date 2023-06-30 (data.as_of; default today)"
+)
+FUTURE_CASES = {
+    "transaction": (
+        _set("transactions", 1, "date", "2023-07-01"),
+        f"transactions.date (transactions.csv): 2023-07-01 in row 2: {AFTER_AS_OF}",
+    ),
+    "survey": (
+        _set("surveys", 2, "date", "2031-06-01"),
+        f"surveys.date (surveys.csv): 2031-06-01 in row 3: {AFTER_AS_OF}",
+    ),
+    "signup": (
+        _set("customers", 2, "signup_date", "2099-01-01"),
+        f"customers.signup_date (customers.csv): 2099-01-01 in row 3: {AFTER_AS_OF}",
+    ),
+    "cancellation": (
+        _set("customers", 1, "cancel_date", "2023-07-01T00:00:00"),
+        f"customers.cancel_date (customers.csv): 2023-07-01 in row 2: {AFTER_AS_OF}",
+    ),
+    "complaint-resolved": (
+        _set("complaints", 0, "resolved_at", "2023-08-01T12:00:00"),
+        f"complaints.resolved_at (complaints.csv): 2023-08-01 12:00:00 in row 1: {AFTER_AS_OF}",
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "line"), FUTURE_CASES.values(), ids=FUTURE_CASES.keys())
+def test_an_event_after_the_data_as_of_date_is_a_contract_problem(
+    tmp_path: Path, change: Callable[[Tables], Tables], line: str
+):
+    folder = write(tmp_path, change(valid_tables()))
+    raw, problems = validate_dir(folder, as_of=AS_OF)
+    assert raw is None
+    assert line in [str(problem) for problem in problems]
+
+
+def test_the_as_of_day_itself_and_planned_due_dates_pass(tmp_path: Path):
+    late_in_the_day = _set("transactions", 1, "date", "2023-06-30T23:59:59")
+    due_later = _set("complaints", 1, "due_at", "2023-07-14")
+    folder = write(tmp_path, due_later(late_in_the_day(valid_tables())))
+    raw = load_raw(folder, as_of=AS_OF)
+    assert raw.end == pd.Timestamp("2023-07-01")
+
+
+def test_future_transactions_are_listed_against_today_by_default(tmp_path: Path):
+    """Three transactions dated 2031 once made `score` score everyone at 2031-06-02."""
+    tables = valid_tables()
+    for row in (0, 1, 3):
+        tables = _set("transactions", row, "date", "2031-06-01")(tables)
+    with pytest.raises(DataValidationError) as caught:
+        load_raw(write(tmp_path, tables, "parquet"))
+    [problem] = caught.value.problems
+    today = dt.datetime.now(dt.UTC).date()
+    assert (problem.table, problem.column, problem.rows, problem.count) == (
+        "transactions",
+        "date",
+        (1, 2, 4),
+        3,
+    )
+    assert f"data's as-of date {today:%Y-%m-%d}" in problem.message

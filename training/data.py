@@ -22,7 +22,7 @@ from zerochurn.features.population import label_window_days
 from zerochurn.model.card import DataKind
 from zerochurn.model.periods import OutOfTimeSplit, out_of_time_split
 from zerochurn.training.columns import ColumnNote, choose_columns
-from zerochurn.training.split import RandomSplit, stratified_split
+from zerochurn.training.split import RandomSplit, TrainingDataError, stratified_split
 
 LABEL = "churned"
 KEYS = ("customer_id", "as_of")
@@ -57,16 +57,43 @@ class Snapshots:
         return [*self.numeric, *self.categorical]
 
 
+def check_labels(snapshots: Snapshots) -> None:
+    """Raise TrainingDataError unless every period has churners and customers who stayed.
+
+    A model cannot be fitted, calibrated or tested on one label alone.
+    """
+    for period, dates in snapshots.split.describe().items():
+        labels = getattr(snapshots, period)[LABEL].to_numpy()
+        churners = int(labels.sum())
+        stayed = len(labels) - churners
+        if churners and stayed:
+            continue
+        when = dates[0] if len(dates) == 1 else f"{dates[0]} .. {dates[-1]}"
+        raise TrainingDataError(
+            f"the {period} period ({when}) has {churners:,} churners and {stayed:,} customers "
+            "who stayed: a model needs both. Check that the data records churn "
+            "(customers.cancel_date, or --churn inactivity for a transaction log) and covers "
+            "churn.horizon_days after each as-of date"
+        )
+
+
 def build_snapshots(
     raw: RawData, settings: Settings, progress: ProgressCallback | None = None
 ) -> Snapshots:
-    """Feature rows with 0/1 labels for the train, calibration and test as-of dates."""
-    split = out_of_time_split(
-        monthly_as_of_dates(raw, min_history_months=settings.training.min_history_months),
-        data_end=raw.end,
-        window_days=label_window_days(settings.churn),
-        config=settings.training,
-    )
+    """Feature rows with 0/1 labels for the train, calibration and test as-of dates.
+
+    Raises TrainingDataError when the data is too short to split or a period lacks churners
+    or customers who stayed.
+    """
+    try:
+        split = out_of_time_split(
+            monthly_as_of_dates(raw, min_history_months=settings.training.min_history_months),
+            data_end=raw.end,
+            window_days=label_window_days(settings.churn),
+            config=settings.training,
+        )
+    except ValueError as error:  # the data is too short for the three periods
+        raise TrainingDataError(str(error)) from error
     frame = build_training_frame(
         raw,
         [*split.train, *split.calibration, *split.test],
@@ -81,7 +108,7 @@ def build_snapshots(
     def period(dates: tuple[pd.Timestamp, ...]) -> pd.DataFrame:
         return frame[frame["as_of"].isin(dates)].reset_index(drop=True)
 
-    return Snapshots(
+    snapshots = Snapshots(
         split=split,
         train=period(split.train),
         calibration=period(split.calibration),
@@ -89,6 +116,8 @@ def build_snapshots(
         numeric=tuple(numeric),
         categorical=tuple(categorical),
     )
+    check_labels(snapshots)
+    return snapshots
 
 
 def table_snapshots(

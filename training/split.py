@@ -17,6 +17,11 @@ MIN_ROWS_PER_CLASS = 10
 """Fewest churners (and stayers) a random split accepts: a few per period and fold."""
 
 
+class TrainingDataError(ValueError):
+    """The labelled rows cannot train a model: too short a history, or a period without
+    churners or without customers who stayed. The message says which and what to do."""
+
+
 @dataclass(frozen=True)
 class RandomSplit:
     """Row counts of a stratified random split, for data without a time axis."""
@@ -43,12 +48,12 @@ def stratified_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of the training and the test part, each with the overall churn rate.
 
-    Raises ValueError when a part would miss churners or stayers.
+    Raises TrainingDataError when a part would miss churners or stayers.
     """
     rows = np.arange(len(labels))
     smallest = rarer_label_count(labels)
     if smallest < MIN_ROWS_PER_CLASS:
-        raise ValueError(
+        raise TrainingDataError(
             f"only {smallest} rows of the rarer label: a stratified train/test split with "
             f"cross-validation needs at least {MIN_ROWS_PER_CLASS} churners and as many "
             "customers who stayed"

@@ -8,6 +8,8 @@ by model/registry.py's `configure`, the one place that points MLflow at its stor
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -20,7 +22,7 @@ import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
-from mlflow import ActiveRun
+from mlflow import ActiveRun, MlflowClient
 from mlflow.models import infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
@@ -32,6 +34,10 @@ from zerochurn.training.families import FamilyFit
 from zerochurn.training.steps import Candidates
 
 MODEL_ARTIFACT = "model"
+PID_TAG = "zerochurn.pid"
+HOST_TAG = "zerochurn.host"
+PARENT_TAG = "mlflow.parentRunId"
+ENDED_TAG = "zerochurn.ended"
 HASH_CHUNK_BYTES = 1 << 20
 SERVED_PACKAGES = ("lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "mlflow")
 
@@ -43,14 +49,68 @@ def tracked_run(run_name: str, *, nested: bool = False) -> Iterator[ActiveRun]:
     An interruption (Ctrl-C, or SIGTERM, which the CLI raises as a KeyboardInterrupt)
     ends the run as KILLED, any other exception as FAILED (`registry.end_status`), and
     the exception goes on. Runs are tagged with the zerochurn version and, in a git
-    checkout, the commit (`provenance_tags`).
+    checkout, the commit (`provenance_tags`), and with the pid and host of the process
+    (`process_tags`), so that a run left RUNNING by a killed process (SIGKILL ends it
+    before it can end its run) is closed by the next training (`close_abandoned_runs`).
     """
-    with mlflow.start_run(run_name=run_name, nested=nested, tags=provenance_tags()) as run:
+    tags = provenance_tags() | process_tags()
+    with mlflow.start_run(run_name=run_name, nested=nested, tags=tags) as run:
         try:
             yield run
         except BaseException as error:
             mlflow.end_run(end_status(error))
             raise
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming the process that runs a training run: its pid and host."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process `pid` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's process
+        return False
+    return False
+
+
+def close_abandoned_runs(client: MlflowClient, experiment: str) -> list[str]:
+    """Mark KILLED the runs of `experiment` left RUNNING by a training process of this
+    host that no longer exists (killed: MLflow could not end its run), with their nested
+    runs; the ids closed.
+
+    Runs of other hosts, or of a process still alive, are left alone.
+    """
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    running = client.search_runs(
+        [found.experiment_id], filter_string="attributes.status = 'RUNNING'"
+    )
+    host = socket.gethostname()
+    abandoned = {
+        run.info.run_id: run.data.tags[PID_TAG]
+        for run in running
+        if run.data.tags.get(HOST_TAG) == host and _gone(int(run.data.tags.get(PID_TAG, "0")))
+    }
+    nested = {
+        run.info.run_id: abandoned[run.data.tags[PARENT_TAG]]
+        for run in running
+        if run.data.tags.get(PARENT_TAG) in abandoned
+    }
+    for run_id, pid in (abandoned | nested).items():
+        client.set_tag(
+            run_id,
+            ENDED_TAG,
+            f"the training process (pid {pid} on {host}) ended without "
+            "closing this run: marked KILLED by the next training run",
+        )
+        client.set_terminated(run_id, status="KILLED")
+    return sorted(abandoned)
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

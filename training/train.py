@@ -17,8 +17,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from zerochurn.configs.secrets import redacted
 from zerochurn.configs.settings import CostConfig, Settings
 from zerochurn.console import ProgressCallback
+from zerochurn.crash import crash_point
 from zerochurn.model.card import ModelCard
 from zerochurn.model.champion import CHAMPION, ModelUnavailableError, RegistryUnavailableError
 from zerochurn.model.estimator import ChurnModel
@@ -154,8 +156,9 @@ def _prefixed(prefix: str, metrics: dict[str, float] | None) -> dict[str, float]
 
 def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> None:
     """The run's configuration, the data it read (hashes, split, datasets), column notes."""
-    mlflow.log_params(tracking.flatten(settings.model_dump(mode="json")))
-    mlflow.log_dict(settings.model_dump(mode="json"), "config.json")
+    config = redacted(settings)  # no API key or password in a run anyone can read
+    mlflow.log_params(tracking.flatten(config))
+    mlflow.log_dict(config, "config.json")
     hashes = tracking.source_hashes(data_dir)
     periods = snapshots.split.describe()
     mlflow.set_tags(
@@ -246,12 +249,16 @@ def train_and_register(
     report = progress or (lambda message: None)
     check_costs(snapshots, settings.costs)  # a bad cost column fails before the run starts
     registry = champion_registry(settings)
+    with reaching(settings.tracking_uri):
+        for run_id in tracking.close_abandoned_runs(registry.client, settings.mlflow.experiment):
+            report(f"closed run {run_id}: its training process was killed (status KILLED)")
     trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with (
         reaching(settings.tracking_uri),
         tracking.tracked_run(run_name(snapshots, data_dir)) as run,
     ):
         _log_lineage(settings, snapshots, data_dir)
+        crash_point("train:run-started")
         dev = development(snapshots, settings)
         booster, tuned = run_booster(snapshots, settings), None
         if tune_trials:
@@ -279,9 +286,9 @@ def train_and_register(
         report("logging figures, reference data and the model to MLflow")
         card = model_card(snapshots, settings, trained_at=trained_at, savings=evaluation.savings)
         model_uri = _log_results(snapshots, settings, candidates, evaluation, card)
-    version = registry.register(model_uri)
+    version = registry.register(model_uri, gate=json.dumps(asdict(decision)))
+    crash_point("train:registered")
     registry.client.update_run(run.info.run_id, name=run_name(snapshots, data_dir, version.version))
-    registry.tag_version(version.version, "gate", json.dumps(asdict(decision)))
     promotion = decide(decision)
     if promotion.promote:
         registry.promote(version.version, reason=promotion.reason)

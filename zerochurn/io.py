@@ -1,4 +1,9 @@
-"""File output that is never half-written: everything goes to a temp path, then is renamed."""
+"""File output that is never half-written: everything goes to a temp path, then is renamed.
+
+A writer killed before the rename leaves its temp file (`.<name>.<random>.tmp`) behind;
+`remove_temporaries` deletes them, under the folder's `exclusive` lock so that no live
+writer's file goes.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from zerochurn.crash import crash_point
+
+TEMP_SUFFIX = ".tmp"
+"""Suffix of the temporary files and folders of `atomic_path` and `atomic_directory`."""
 
 
 def _umask() -> int:
@@ -34,12 +44,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
         _chmod_default(tmp, 0o666)
+        crash_point(f"before-rename:{target.name}")
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -50,7 +63,9 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `target`; on success it replaces `target` whole."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    )
     try:
         yield staging
         _chmod_default(staging, 0o777)
@@ -82,6 +97,22 @@ def exclusive(folder: Path, name: str = ".write.lock") -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Delete the temp files and folders of atomic writes killed before their rename.
+
+    Call it holding `exclusive(folder)`, the lock every writer of the folder holds, so that
+    whatever is left is stale. Returns what was deleted.
+    """
+    folder = Path(folder)
+    stale = sorted(folder.glob(f".*{TEMP_SUFFIX}")) if folder.is_dir() else []
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:

@@ -70,7 +70,7 @@ def build_views(data_dir: Path, fingerprint: str, settings: Settings) -> FolderV
     from zerochurn.serving.web.programme import programme_reports  # matplotlib: only here
 
     try:
-        raw = load_raw(data_dir)
+        raw = load_raw(data_dir, as_of=settings.data.as_of)
     except DataValidationError as exc:
         raise DataUnavailableError(f"{data_dir} does not pass the data contract: {exc}") from exc
     index = CustomerIndex(build_customer_index(raw, index_path(cache_dir(settings), fingerprint)))

@@ -61,7 +61,7 @@ class VersionView:
     created_at: str
     aliases: tuple[str, ...]
     metrics: dict[str, float]
-    champion_periods: tuple[tuple[str, str | None], ...]
+    champion_periods: tuple[tuple[str | None, str | None], ...]
     gate: GateView | None
     run_url: str | None
 
@@ -196,7 +196,7 @@ def model_health(settings: Settings) -> ModelHealth:
         client = connect(settings)
         versions = _versions(client, settings)
         registry = ChampionRegistry(client, settings.mlflow.registered_model)
-        changes = tuple(reversed(registry.events()))
+        changes = tuple(reversed(registry.history()))  # follows the champion alias
     except (ModelUnavailableError, MlflowException) as exc:
         client, problem = None, str(exc)
     folder = latest_run_folder(settings.workspace)

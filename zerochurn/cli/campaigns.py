@@ -204,7 +204,7 @@ def record(
             source = f"file {outcomes}"
         else:
             folder = data_dir_of(settings, data)
-            raw = load_raw_or_exit(folder)
+            raw = load_raw_or_exit(settings, folder)
             churned = churned_in_window(raw, campaign, settings.churn, members)
             through = data_observed_through(raw)
             source = f"data {folder}"

@@ -64,15 +64,40 @@ def data_dir(settings: Settings, given: Path | None) -> Path:
     return given if given is not None else settings.data_dir
 
 
-def load_raw_or_exit(data_dir: Path):
-    """Validate and load the raw tables, or exit 1 listing every problem."""
+def load_raw_or_exit(settings: Settings, given: Path | None):
+    """Validate and load the raw tables of `given` (else the configured folder) against
+    the contract, events dated by data.as_of at the latest, or exit 1 listing every problem.
+    """
     from zerochurn.contract.validate import DataValidationError, load_raw
 
+    folder = data_dir(settings, given)
     try:
-        return load_raw(data_dir)
+        return load_raw(folder, as_of=settings.data.as_of)
     except DataValidationError as exc:
-        print_problems(data_dir, exc.problems)
+        print_problems(folder, exc.problems)
         raise typer.Exit(1) from exc
+
+
+def as_of_or_exit(settings: Settings, raw, given: dt.datetime | None):
+    """The as-of date T to build features at: `given`, else the end of the data.
+
+    Exits 2 when T lies after the day that follows the data's as-of date (data.as_of,
+    default today): the data cannot know what happened since, so every customer would
+    look silent.
+    """
+    import pandas as pd
+
+    from zerochurn.contract.schema import data_as_of
+
+    when = pd.Timestamp(given) if given is not None else raw.end
+    latest = pd.Timestamp(data_as_of(settings.data.as_of)) + pd.Timedelta(days=1)
+    if when > latest:
+        raise typer.BadParameter(
+            f"{when:%Y-%m-%d} is after {latest:%Y-%m-%d}, the day after the data's as-of date "
+            "(data.as_of; default today): expected a date the data reaches",
+            param_hint="--as-of",
+        )
+    return when
 
 
 def print_error(message: str) -> None:

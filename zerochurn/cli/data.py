@@ -13,6 +13,7 @@ from zerochurn.cli.common import (
     DataDirArgument,
     DataLocationArgument,
     EngineOption,
+    as_of_or_exit,
     load_raw_or_exit,
     print_error,
     print_problems,
@@ -141,8 +142,9 @@ def validate(
     """Check a raw data folder against the data contract; report every problem at once."""
     from zerochurn.contract.validate import validate_dir
 
-    target = data_dir_of(ctx.obj.settings(), data_dir)
-    raw, problems = validate_dir(target)
+    settings = ctx.obj.settings()
+    target = data_dir_of(settings, data_dir)
+    raw, problems = validate_dir(target, as_of=settings.data.as_of)
     if problems:
         print_problems(target, problems)
         raise typer.Exit(1)
@@ -181,8 +183,8 @@ def features(
     from zerochurn.features.build import build_features
     from zerochurn.io import write_table
 
-    raw = load_raw_or_exit(Path(location))
-    when = when if when is not None else raw.end
+    raw = load_raw_or_exit(settings, Path(location))
+    when = as_of_or_exit(settings, raw, as_of)
     table = build_features(raw, when, settings.features, settings.churn)
     target = (
         Path(out) if out else settings.workspace / "features" / f"features_{when:%Y-%m-%d}.parquet"
@@ -213,6 +215,9 @@ def sample(
 
 
 def show_config(ctx: typer.Context) -> None:
-    """Print the effective configuration as YAML (defaults < --config < env < flags)."""
+    """Print the effective configuration as YAML (defaults < --config < env < flags);
+    secrets (API keys, a password in the tracking URI) are shown as ****."""
+    from zerochurn.configs.secrets import redacted
+
     settings = ctx.obj.settings()
-    typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
+    typer.echo(yaml.safe_dump(redacted(settings), sort_keys=False))

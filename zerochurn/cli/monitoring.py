@@ -150,7 +150,7 @@ def _raw_for(settings: Settings, data_dir: Path | None, *, required: bool) -> Ra
     source = data_dir_of(settings, data_dir)
     if not required and not source.is_dir():
         return None
-    return load_raw_or_exit(source)
+    return load_raw_or_exit(settings, source)
 
 
 def _reject_since_with_data(since: dt.datetime | None, from_data: bool) -> None:

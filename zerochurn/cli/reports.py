@@ -113,7 +113,7 @@ def satisfaction(
     settings = ctx.obj.settings(**{"reports.group_by": by})
     period = _option(parse_quarter, quarter, "--quarter")
     source = data_dir_of(settings, data_dir)
-    raw = load_raw_or_exit(source)
+    raw = load_raw_or_exit(settings, source)
     surveys = _table(raw, "surveys", source, "satisfaction")
     report = _build(
         "satisfaction report",
@@ -143,7 +143,7 @@ def complaints(
     settings = ctx.obj.settings()
     period = _option(parse_month, month, "--month")
     source = data_dir_of(settings, data_dir)
-    raw = load_raw_or_exit(source)
+    raw = load_raw_or_exit(settings, source)
     table = _table(raw, "complaints", source, "complaints")
     report = _build(
         "complaints report",
@@ -158,7 +158,7 @@ def churn(ctx: typer.Context, data_dir: DataDirArgument = None) -> Path:
     from zerochurn.reports.churn import churn_report
 
     settings = ctx.obj.settings()
-    raw = load_raw_or_exit(data_dir_of(settings, data_dir))
+    raw = load_raw_or_exit(settings, data_dir)
     report = _build(
         "churn report",
         lambda step: churn_report(

@@ -75,7 +75,7 @@ def finish_campaign(ctx: typer.Context, settings: Settings, name: str, data_dir:
 
     store = CampaignStore(settings.campaigns_dir)
     window_end = store.get(name).window_end
-    through = observed_through(load_raw(data_dir))
+    through = observed_through(load_raw(data_dir, as_of=settings.data.as_of))
     if through < window_end:
         console.print(
             f"[yellow]campaign {name} is not yet measurable: its outcome window ends on "

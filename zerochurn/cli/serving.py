@@ -15,6 +15,7 @@ from zerochurn.cli.common import (
     AsOfOption,
     DataLocationArgument,
     EngineOption,
+    as_of_or_exit,
     load_raw_or_exit,
     print_error,
     print_problems,
@@ -60,11 +61,15 @@ def _print_tiers(scores, title: str) -> None:
 
 
 def _print_outputs(outputs, extra: Path | None = None) -> None:
-    """Where batch scores went, and whether the snapshot store was refreshed."""
+    """Where batch scores went, and whether (and why) the snapshot store was refreshed."""
+    if outputs.removed:
+        names = ", ".join(path.name for path in outputs.removed)
+        console.print(f"removed temporary files an interrupted run left: {names}")
     console.print(f"wrote {outputs.parquet} and {outputs.csv}" + (f" and {extra}" if extra else ""))
-    if outputs.snapshot is None:
-        console.print("[yellow]kept the snapshot store[/]: it holds a later date")
-    else:
+    if outputs.note is not None:
+        console.print("[yellow]note:[/] ", end="")
+        console.print(outputs.note, markup=False, highlight=False, soft_wrap=True)
+    if outputs.snapshot is not None:
         console.print(f"refreshed the snapshot store {outputs.snapshot}")
 
 
@@ -83,7 +88,9 @@ def _with_saved_value(settings: Settings, result):
     return with_saved_value(result, validated.model)
 
 
-def score_table(settings: Settings, path: Path, out: Path | None) -> None:
+def score_table(
+    settings: Settings, path: Path, out: Path | None, *, replace_snapshot: bool = False
+) -> None:
     """Score the rows of a flat customer table with a champion trained on such a table."""
     from zerochurn.contract.cells import TableValueError
     from zerochurn.contract.table import read_frame
@@ -107,7 +114,7 @@ def score_table(settings: Settings, path: Path, out: Path | None) -> None:
     result = _with_saved_value(
         settings, score_table_batch(rows, model, settings, scored_at=now_utc())
     )
-    outputs = write_batch(result, model, settings)
+    outputs = write_batch(result, model, settings, replace_snapshot=replace_snapshot)
     if out is not None:
         write_table(result.scores, out)
     _print_tiers(result.scores, f"{len(result.scores):,} customers of {path.name}")
@@ -129,10 +136,19 @@ def score(
         typer.Option(help="Also write the scores of --table to this CSV or Parquet file."),
     ] = None,
     engine: EngineOption = None,
+    replace_snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--replace-snapshot",
+            help="Refresh the snapshot store even when it holds a later as-of date.",
+        ),
+    ] = False,
 ) -> None:
     """Score every customer active at T with the champion; write scores and the snapshot.
 
-    With --table, score each row of a flat customer table shaped like the training table.
+    The snapshot store keeps the latest as-of date: scoring an earlier one leaves it as it
+    is unless --replace-snapshot. With --table, score each row of a flat customer table
+    shaped like the training table.
     """
     import pandas as pd
 
@@ -143,14 +159,16 @@ def score(
     if table is not None:
         if data_dir is not None or as_of is not None:
             raise typer.BadParameter("--table takes no DATA_DIR or --as-of", param_hint="--table")
-        score_table(settings, table, out)
+        score_table(settings, table, out, replace_snapshot=replace_snapshot)
         return
     location = data_dir if data_dir is not None else str(settings.data_dir)
     if settings.engine.name == "spark":
         from zerochurn.cli import spark
 
         when = pd.Timestamp(as_of) if as_of is not None else None
-        outputs, when, model = spark.score(settings, location, when)
+        outputs, when, model = spark.score(
+            settings, location, when, replace_snapshot=replace_snapshot
+        )
         _print_tiers(outputs.summary, f"{outputs.customers:,} customers at {when:%Y-%m-%d}")
         _print_outputs(outputs, outputs.dataset)
         return
@@ -160,14 +178,16 @@ def score(
     except ModelKindError as exc:
         print_error(str(exc))
         raise typer.Exit(1) from exc
-    raw = load_raw_or_exit(Path(location))
-    when = pd.Timestamp(as_of) if as_of is not None else raw.end
+    raw = load_raw_or_exit(settings, Path(location))
+    when = as_of_or_exit(settings, raw, as_of)
     with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
         report("uplift")
         result = _with_saved_value(settings, result)
         report("writing scores")
-        outputs = write_batch(result, model, settings, data_dir=Path(location))
+        outputs = write_batch(
+            result, model, settings, data_dir=Path(location), replace_snapshot=replace_snapshot
+        )
     _print_tiers(result.scores, f"{len(result.scores):,} customers at {when:%Y-%m-%d}")
     _print_outputs(outputs)
 
@@ -228,13 +248,17 @@ def at_risk_query(
 def at_risk_page(settings: Settings, query):
     """The snapshot's info and the query's page of the at-risk list, or exit 1 without one."""
     from zerochurn.serving.batch import at_risk_list, snapshot_store
-    from zerochurn.serving.store import AtRiskSortError, SnapshotMissingError
+    from zerochurn.serving.store import (
+        AtRiskSortError,
+        SnapshotMissingError,
+        SnapshotUnusableError,
+    )
 
     store = snapshot_store(settings)
     try:
         return store.info(), at_risk_list(store, query)
-    except (SnapshotMissingError, AtRiskSortError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except (SnapshotMissingError, SnapshotUnusableError, AtRiskSortError) as exc:
+        print_error(str(exc))
         raise typer.Exit(1) from exc
 
 

@@ -87,8 +87,9 @@ def features(
     console.print(f"wrote {target}: {count}{columns} columns (Spark)")
 
 
-def score(settings: Settings, location: str, as_of: pd.Timestamp | None):
-    """Score every active customer with Spark and write every batch output.
+def score(settings: Settings, location: str, as_of: pd.Timestamp | None, *, replace_snapshot: bool):
+    """Score every active customer with Spark and write every batch output
+    (replace_snapshot: as `zerochurn score --replace-snapshot`).
 
     Returns (outputs, as_of, model) for the command's summary.
     """
@@ -113,7 +114,9 @@ def score(settings: Settings, location: str, as_of: pd.Timestamp | None):
         result = score_spark(
             spark, location, settings, as_of, scored_at=now_utc(), champion=champion
         )
-        outputs = write_spark_batch(result, model, settings, report)
+        outputs = write_spark_batch(
+            result, model, settings, report, replace_snapshot=replace_snapshot
+        )
     return outputs, result.as_of, model
 
 

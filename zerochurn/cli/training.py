@@ -51,11 +51,12 @@ def train_with_progress(
     """Build the monthly snapshots, then train, register and gate a model, showing progress."""
     from zerochurn.features.build import ChurnDefinitionError
     from zerochurn.training.data import build_snapshots
+    from zerochurn.training.split import TrainingDataError
 
     try:
         with progress("building monthly snapshots") as report:
             snapshots = build_snapshots(raw, settings, progress=report)
-    except ChurnDefinitionError as exc:
+    except (ChurnDefinitionError, TrainingDataError) as exc:
         print_error(str(exc))
         raise typer.Exit(1) from exc
     return _train(
@@ -156,7 +157,9 @@ def train(
         outcome = train_table_with_progress(settings, table, tune_trials=tune)
     else:
         source = data_dir_of(settings, data_dir)
-        outcome = train_with_progress(settings, load_raw_or_exit(source), source, tune_trials=tune)
+        outcome = train_with_progress(
+            settings, load_raw_or_exit(settings, source), source, tune_trials=tune
+        )
     _print_outcome(outcome)
     summary = write_json(asdict(outcome), settings.workspace / "training" / "last_run.json")
     console.print(f"wrote {summary}")
@@ -228,6 +231,16 @@ def models(
         _models(ctx.obj.settings(), as_json=as_json)
 
 
+def _gate_words(summary) -> str:
+    """The gate column of `models`: the decision, or why there is none."""
+    gate = summary.gate
+    if gate is None:
+        return "no record"
+    if gate.passed and not summary.champion_periods:
+        return f"passed vs {gate.compared_with}, never promoted"
+    return f"{'passed' if gate.passed else 'refused'} vs {gate.compared_with}"
+
+
 def _models(settings: Settings, *, as_json: bool) -> None:
     registry = _registry(settings)
     summaries = registry.summaries()
@@ -240,19 +253,29 @@ def _models(settings: Settings, *, as_json: bool) -> None:
         data_console.print_json(data=versions)
         return
     table = Table(title=f"registered model {registry.name}")
-    for column in ("version", "created", "aliases", "test AUC", "test ECE", "champion periods"):
+    columns = ("version", "created", "aliases", "test AUC", "test ECE", "gate", "champion periods")
+    for column in columns:
         table.add_column(column)
     for summary in summaries:
-        periods = "; ".join(f"{start} .. {end or 'now'}" for start, end in summary.champion_periods)
+        periods = "; ".join(
+            f"{start or '(not recorded)'} .. {end or 'now'}"
+            for start, end in summary.champion_periods
+        )
         table.add_row(
             summary.version,
             summary.created_at,
             ", ".join(summary.aliases),
             f"{summary.metrics.get('test_roc_auc', float('nan')):.4f}",
             f"{summary.metrics.get('test_ece', float('nan')):.4f}",
+            _gate_words(summary),
             periods,
         )
     data_console.print(table)
+    for summary in summaries:
+        if summary.gate is not None and not summary.gate.passed:
+            data_console.print(f"version {summary.version} refused by the gate:")
+            for reason in summary.gate.reasons:
+                data_console.print(f"  - {reason}", highlight=False, markup=False)
 
 
 def promote(
@@ -272,7 +295,10 @@ def promote(
         except MlflowException as exc:
             console.print(f"[red]error:[/] no version {version} of {registry.name}")
             raise typer.Exit(1) from exc
-    console.print(f"champion is now version {event.version} ({event.reason})")
+    if event is None:
+        console.print(f"version {version} is already the champion: nothing changed")
+    else:
+        console.print(f"champion is now version {event.version} ({event.reason})")
 
 
 def rollback(

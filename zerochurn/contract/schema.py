@@ -6,23 +6,38 @@ code enforces. Every other module takes table and column names from here.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
 ColumnKind = Literal["id", "string", "date", "money", "grade"]
-"""id: non-empty text; string: text; date: parseable calendar date or timestamp;
-money: number >= 0; grade: A/B/C/D or 100/75/50/25."""
+"""id: non-empty text; string: text; date: parseable calendar date or timestamp, on or
+before the data's as-of date unless the column is `planned`; money: number >= 0; grade:
+A/B/C/D or 100/75/50/25."""
+
+
+def data_as_of(configured: dt.date | None) -> dt.date:
+    """The data's as-of date: the configured one (data.as_of), else today in UTC.
+
+    No event in the data may be dated after it (every date column but `planned` ones).
+    """
+    return configured if configured is not None else dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column of a raw table."""
+    """One column of a raw table.
+
+    planned: a date column holding a plan (a due date), which may lie after the data's
+    as-of date; every other date records an event, which cannot.
+    """
 
     name: str
     kind: ColumnKind
     required: bool = True
     nullable: bool = False
     description: str = ""
+    planned: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,7 @@ COMPLAINTS = TableSpec(
         ColumnSpec("channel", "string", description="hotline, email, sales_rep, ..."),
         ColumnSpec("category", "string", description="What the complaint is about."),
         ColumnSpec("department", "string", description="Owning department it was routed to."),
-        ColumnSpec("due_at", "date", description="Resolution due date."),
+        ColumnSpec("due_at", "date", planned=True, description="Resolution due date."),
         ColumnSpec("resolved_at", "date", nullable=True, description="Empty while unresolved."),
         ColumnSpec(
             "followed_up_at", "date", nullable=True, description="Follow-up call; empty if none."

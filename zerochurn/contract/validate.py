@@ -16,6 +16,7 @@ they all parse, so no table-long column of strings is built.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from zerochurn.contract.schema import (
     ColumnKind,
     ColumnSpec,
     TableSpec,
+    data_as_of,
 )
 
 MAX_ROWS_SHOWN = 5
@@ -570,8 +572,11 @@ def _load_table(path: Path, spec: TableSpec) -> tuple[ReadTable | None, list[Pro
     return ReadTable(raw, found, path.name), problems
 
 
-def _normalise_table(table: ReadTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
-    """The table with RawData's column names and types, and its value and table problems.
+def _normalise_table(
+    table: ReadTable, spec: TableSpec, as_of: dt.date
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table with RawData's column names and types, and its value and table problems
+    (no event after `as_of`, the data's as-of date).
 
     Consumes table.frame: each column is popped from it once converted, so a large table
     is never held twice.
@@ -590,7 +595,8 @@ def _normalise_table(table: ReadTable, spec: TableSpec) -> tuple[pd.DataFrame, l
             columns[_stored_name(column)] = converted
             problems += column_problems
     frame = pd.DataFrame(columns, index=raw.index, copy=False)
-    return frame, problems + _table_checks(frame, source)
+    later = _event_date_checks(frame, spec, table.columns, source, as_of)
+    return frame, problems + _table_checks(frame, source) + later
 
 
 # --- checks within a table and across tables ---
@@ -609,6 +615,26 @@ def _table_checks(frame: pd.DataFrame, source: _Source) -> list[Problem]:
             problems += source.flag(later, before, frame[later], f"a date on or after {earlier}")
     if source.table == "surveys":
         problems += _survey_item_checks(frame, source)
+    return problems
+
+
+def _event_date_checks(
+    frame: pd.DataFrame, spec: TableSpec, found: dict[str, str], source: _Source, as_of: dt.date
+) -> list[Problem]:
+    """No event is dated after the data's as-of date: it cannot have been recorded yet.
+
+    A date on the as-of day itself, at any time of day, is fine; `planned` columns (a due
+    date) are not checked.
+    """
+    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    expected = (
+        f"a date on or before the data's as-of date {as_of:%Y-%m-%d} (data.as_of; default today)"
+    )
+    problems = []
+    for column in spec.columns:
+        if column.kind == "date" and not column.planned and column.name in frame:
+            values = frame[column.name]
+            problems += source.flag(found[column.name], values >= end, values, expected)
     return problems
 
 
@@ -676,13 +702,16 @@ def _customer_checks(
     return problems
 
 
-def validate_dir(data_dir: Path) -> tuple[RawData | None, list[Problem]]:
+def validate_dir(
+    data_dir: Path, *, as_of: dt.date | None = None
+) -> tuple[RawData | None, list[Problem]]:
     """Check a raw data folder against the contract and load it when it passes.
 
     Returns (RawData, []) for a valid folder, else (None, every problem found), the
     problems ordered by table as in schema.TABLES. Never raises for bad data. A folder
     without a customers file gets customers derived from its transactions
-    (contract/derive.py; RawData.customers_derived).
+    (contract/derive.py; RawData.customers_derived). as_of: the data's as-of date, after
+    which no event may be dated (`schema.data_as_of`: default today, UTC).
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -702,7 +731,7 @@ def validate_dir(data_dir: Path) -> tuple[RawData | None, list[Problem]]:
             problems += found
             if table is not None:
                 tables[spec.name] = table
-    raw, found = normalise_tables(tables, derive_customers=derive)
+    raw, found = normalise_tables(tables, derive_customers=derive, as_of=as_of)
     problems += found
     if problems:
         order = list(TABLES)
@@ -711,19 +740,21 @@ def validate_dir(data_dir: Path) -> tuple[RawData | None, list[Problem]]:
 
 
 def normalise_tables(
-    tables: dict[str, ReadTable], *, derive_customers: bool
+    tables: dict[str, ReadTable], *, derive_customers: bool, as_of: dt.date | None = None
 ) -> tuple[RawData | None, list[Problem]]:
     """RawData of tables as read (`ReadTable`), with every problem of their values and keys.
 
     derive_customers: there is no customers file, so customers are derived from the
     transactions (contract/derive.py). Returns (None, problems) when there are any, in
     table order. The pandas engine calls it with whole files; Spark with the rows of the
-    customers of one partition, which hold every row of those customers.
+    customers of one partition, which hold every row of those customers. as_of: the
+    data's as-of date, after which no event may be dated (default today, UTC).
     """
+    as_of = data_as_of(as_of)
     problems: list[Problem] = []
     frames: dict[str, tuple[pd.DataFrame, _Source]] = {}
     for name, table in tables.items():
-        frame, found = _normalise_table(table, TABLES[name])
+        frame, found = _normalise_table(table, TABLES[name], as_of)
         problems += found
         frames[name] = (frame, _Source(name, table.file, table.row_names))
     derived = derive_customers and "transactions" in frames
@@ -743,12 +774,12 @@ def normalise_tables(
     return RawData(**raw, customers_derived=derived), []
 
 
-def load_raw(data_dir: Path) -> RawData:
-    """The validated, normalised raw tables of `data_dir`.
+def load_raw(data_dir: Path, *, as_of: dt.date | None = None) -> RawData:
+    """The validated, normalised raw tables of `data_dir` (as_of: as for `validate_dir`).
 
     Raises DataValidationError listing every problem when the folder breaks the contract.
     """
-    raw, problems = validate_dir(data_dir)
+    raw, problems = validate_dir(data_dir, as_of=as_of)
     if raw is None:
         raise DataValidationError(problems)
     return raw

@@ -10,6 +10,10 @@ mlflow.set_tracking_uri, set_registry_uri or builds an MlflowClient.
 MLflow aliases only say who holds a role now. Every change of champion is therefore also
 written as an event tag on the registered model (``zerochurn.event.000001`` = JSON), from
 which the history, the champion periods of each version and the rollback target follow.
+The champion alias is the truth (serving loads it): a change moves the alias first, then
+records it, and the history follows the alias. A process killed between the two, or an
+alias moved by hand in MLflow, leaves a change the records lack; `history` shows it, and
+the next change records it before its own, so `models`, rollback and the service agree.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from mlflow.exceptions import MlflowException
 from zerochurn import __version__
 from zerochurn.configs.secrets import redact_uri
 from zerochurn.configs.settings import MlflowConfig, Settings
+from zerochurn.crash import crash_point
 from zerochurn.logs import adopt_mlflow_loggers
 from zerochurn.model.card import ModelCard
 from zerochurn.model.champion import (
@@ -60,6 +65,13 @@ from zerochurn.model.uplift import UpliftModel
 EVENT_TAG_PREFIX = "zerochurn.event."
 VALIDATED = "validated"
 """Alias of the uplift model version that passed validation (training/uplift.py)."""
+GATE_TAG = "gate"
+"""Tag of a registered version holding the promotion gate's decision (GateRecord as JSON),
+written with the version itself so that no version lacks it."""
+UNRECORDED = (
+    "the champion alias moved without a record (an interrupted promotion or rollback, or "
+    "a change made in MLflow by hand)"
+)
 SQLITE_URI_PREFIX = "sqlite:///"
 MODEL_CARD_FILE = "model_card.json"
 """Training logs the model's card here, beside the model."""
@@ -269,24 +281,47 @@ def log_side_run(
 
 @dataclass(frozen=True)
 class ChampionEvent:
-    """One change of champion: who became champion, how and why."""
+    """One change of champion: who became champion, how and why.
 
-    at: str
+    at: when (ISO 8601, UTC), or None for a change the records lack (reason UNRECORDED).
+    """
+
+    at: str | None
     version: str
     action: Action
     reason: str
 
 
 @dataclass(frozen=True)
+class GateRecord:
+    """The promotion gate's decision on a version, as training recorded it (GATE_TAG)."""
+
+    passed: bool
+    compared_with: str
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def from_tag(cls, value: str) -> GateRecord:
+        """The record of a GATE_TAG value (the JSON of training's GateDecision)."""
+        data = json.loads(value)
+        return cls(bool(data["passed"]), str(data["compared_with"]), tuple(data["reasons"]))
+
+
+@dataclass(frozen=True)
 class VersionSummary:
-    """One registered version as `zerochurn models` shows it."""
+    """One registered version as `zerochurn models` shows it.
+
+    champion_periods: (start, end) of each time it was champion, end None while it is; a
+    start of None is a change the records lack. gate: None when no decision was recorded.
+    """
 
     version: str
     created_at: str
     run_id: str
     aliases: tuple[str, ...]
     metrics: dict[str, float]
-    champion_periods: list[tuple[str, str | None]] = field(default_factory=list)
+    champion_periods: list[tuple[str | None, str | None]] = field(default_factory=list)
+    gate: GateRecord | None = None
     tags: dict[str, str] = field(default_factory=dict)
     """The version's registry tags, e.g. "gate": the promotion gate's decision as JSON."""
 
@@ -309,16 +344,16 @@ class ChampionRegistry:
         self.name = name
 
     @_reaching_registry
-    def register(self, model_uri: str) -> ModelVersion:
-        """Register `model_uri` as a new version and make it the challenger."""
-        version = mlflow.register_model(model_uri, self.name)
+    def register(self, model_uri: str, gate: str | None = None) -> ModelVersion:
+        """Register `model_uri` as a new version and make it the challenger.
+
+        gate: the gate's decision (GATE_TAG value), tagged in the same call that creates
+        the version, so that a version trained through the gate never lacks it.
+        """
+        tags = None if gate is None else {GATE_TAG: gate}
+        version = mlflow.register_model(model_uri, self.name, tags=tags)
         self.client.set_registered_model_alias(self.name, CHALLENGER, version.version)
         return version
-
-    @_reaching_registry
-    def tag_version(self, version: str, key: str, value: str) -> None:
-        """Record `value` under `key` on registered version `version` (the gate's decision)."""
-        self.client.set_model_version_tag(self.name, str(version), key, value)
 
     @_reaching_registry
     def version(self, alias: str) -> ModelVersion | None:
@@ -342,23 +377,53 @@ class ChampionRegistry:
         keys = sorted(key for key in tags if key.startswith(EVENT_TAG_PREFIX))
         return [ChampionEvent(**json.loads(tags[key])) for key in keys]
 
-    def _record(self, version: str, action: Action, reason: str) -> ChampionEvent:
-        event = ChampionEvent(at=_now(), version=str(version), action=action, reason=reason)
+    @_reaching_registry
+    def history(self) -> list[ChampionEvent]:
+        """Every change of champion, oldest first, as the champion alias has it.
+
+        The recorded events, then, when the alias holds another version than the last
+        of them names, the change the records lack (at None, reason UNRECORDED).
+        """
+        events = self.events()
+        holder = self.version(CHAMPION)
+        if holder is not None and (not events or events[-1].version != str(holder.version)):
+            events.append(ChampionEvent(None, str(holder.version), "promote", UNRECORDED))
+        return events
+
+    def _append(self, event: ChampionEvent) -> ChampionEvent:
         key = f"{EVENT_TAG_PREFIX}{len(self.events()) + 1:06d}"
         self.client.set_registered_model_tag(self.name, key, json.dumps(event.__dict__))
-        self.client.set_registered_model_alias(self.name, CHAMPION, str(version))
         return event
 
+    def _move(self, version: str, action: Action, reason: str) -> ChampionEvent:
+        """Record a change the records lack, move the champion alias to `version`, then
+        record this change: killed at any point, the alias and the history still agree."""
+        recorded, history = self.events(), self.history()
+        for missing in history[len(recorded) :]:
+            self._append(missing)
+        self.client.set_registered_model_alias(self.name, CHAMPION, version)
+        crash_point("registry:alias-moved")
+        return self._append(ChampionEvent(_now(), version, action, reason))
+
     @_reaching_registry
-    def promote(self, version: str, reason: str) -> ChampionEvent:
-        """Make `version` the champion and record why."""
-        self.client.get_model_version(self.name, str(version))  # raises if unknown
-        return self._record(str(version), "promote", reason)
+    def promote(self, version: str, reason: str) -> ChampionEvent | None:
+        """Make `version` the champion and record why; None when it already is.
+
+        Run again after it was killed, a promotion records itself once with its reason.
+        """
+        version = str(version)
+        self.client.get_model_version(self.name, version)  # raises if unknown
+        recorded, history = self.events(), self.history()
+        if history and history[-1].version == version:
+            if len(history) == len(recorded):
+                return None
+            return self._append(ChampionEvent(_now(), version, "promote", reason))
+        return self._move(version, "promote", reason)
 
     def champion_stack(self) -> list[str]:
         """Champions in order of promotion with rolled-back ones removed; last is current."""
         stack: list[str] = []
-        for event in self.events():
+        for event in self.history():
             if event.action == "promote":
                 stack.append(event.version)
             elif stack:
@@ -371,14 +436,14 @@ class ChampionRegistry:
         stack = self.champion_stack()
         if len(stack) < 2:
             raise ValueError(f"{self.name} has no earlier champion to roll back to")
-        return self._record(stack[-2], "rollback", reason)
+        return self._move(stack[-2], "rollback", reason)
 
     @_reaching_registry
     def summaries(self) -> list[VersionSummary]:
         """Every version, newest first, with its test metrics and champion periods."""
-        periods: dict[str, list[tuple[str, str | None]]] = {}
-        current: tuple[str, str] | None = None
-        for event in self.events():
+        periods: dict[str, list[tuple[str | None, str | None]]] = {}
+        current: tuple[str, str | None] | None = None
+        for event in self.history():
             if current is not None:
                 periods.setdefault(current[0], []).append((current[1], event.at))
             current = (event.version, event.at)
@@ -399,6 +464,9 @@ class ChampionRegistry:
                     aliases=tuple(version.aliases),
                     metrics=dict(metrics),
                     champion_periods=periods.get(str(version.version), []),
+                    gate=GateRecord.from_tag(version.tags[GATE_TAG])
+                    if GATE_TAG in version.tags
+                    else None,
                     tags=dict(version.tags),
                 )
             )

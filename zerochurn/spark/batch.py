@@ -33,10 +33,10 @@ from zerochurn.console import ProgressCallback
 from zerochurn.io import atomic_directory, atomic_path
 from zerochurn.serving.batch import (
     DATE_FORMAT,
-    holds_later_snapshot,
     scores_dir,
     segment_table_of_sums,
     snapshot_info,
+    snapshot_plan,
     snapshot_store,
 )
 from zerochurn.serving.model import ScoringModel
@@ -87,7 +87,8 @@ def write_frame(frame: DataFrame, target: str) -> str:
 
 @dataclass(frozen=True)
 class SparkBatchOutputs:
-    """Files written by `write_spark_batch`; snapshot is None when a later one was kept.
+    """Files written by `write_spark_batch`; snapshot is None when a later one was kept
+    (note: why, as `BatchOutputs.note`; removed: always empty, for the same printing).
 
     summary: SUMMARY_COLUMNS of every score (those the model has), for the command's table.
     """
@@ -98,6 +99,8 @@ class SparkBatchOutputs:
     snapshot: Path | None
     customers: int
     summary: pd.DataFrame
+    note: str | None = None
+    removed: tuple[Path, ...] = ()
 
 
 def _parts(folder: Path) -> list[Path]:
@@ -122,8 +125,12 @@ def write_spark_batch(
     model: ScoringModel,
     settings: Settings,
     progress: ProgressCallback | None = None,
+    *,
+    replace_snapshot: bool = False,
 ) -> SparkBatchOutputs:
-    """Run the scoring and write every output of a batch (module docstring).
+    """Run the scoring and write every output of a batch (module docstring); the snapshot
+    store is refreshed as `serving.batch.snapshot_plan` says (replace_snapshot: replace a
+    later one).
 
     The scores reach the prediction log of settings.workspace (source "batch"), one
     batch per Spark partition, as the snapshot store is filled.
@@ -131,7 +138,8 @@ def write_spark_batch(
     report = progress or (lambda message: None)
     folder = scores_dir(settings)
     date = result.as_of.strftime(DATE_FORMAT)
-    refresh = not holds_later_snapshot(settings, date)
+    plan = snapshot_plan(settings, date, replace=replace_snapshot)
+    refresh = plan.write
     report("computing features and scores")
     with _staged(result.frame, folder) as staging:
         spark = result.frame.sparkSession
@@ -145,7 +153,7 @@ def write_spark_batch(
             "as_of"
         ).parquet(str(dataset))
         written = _write_local(result, model, settings, staging, folder, date, refresh, report)
-    return SparkBatchOutputs(dataset, *written)
+    return SparkBatchOutputs(dataset, *written, note=plan.note)
 
 
 def _write_local(
