@@ -41,8 +41,28 @@ SIZES = [10_000, 20_000, 42_000]
 MONTHS = 24
 INACTIVITY_DAYS = 60
 """Days without a purchase that count as churn in the transaction-log run."""
+FAMILIES = ("lightgbm", "logistic", "blend")
 PHASES = {"fitting LightGBM": "lightgbm", "fitting the logistic": "logistic"}
 """fit_candidates' progress messages that start a timed phase, and the phase's name."""
+
+
+def family_note(rows: list[dict]) -> str:
+    """Which family each shape selects and which scores best on the test period, per size."""
+    sentences = []
+    for row in rows:
+        for shape, prefix in (("raw tables", ""), ("transaction log", "log_")):
+            tests = {
+                family: row[f"{prefix}{family}_test_auc"]
+                for family in FAMILIES
+                if f"{prefix}{family}_test_auc" in row
+            }
+            best = max(tests, key=tests.__getitem__)
+            aucs = ", ".join(f"{family} {auc:.4f}" for family, auc in tests.items())
+            sentences.append(
+                f"{row['size']:,} customers, {shape}: {row[f'{prefix}selected']} selected, "
+                f"{best} best on the test period (ROC-AUC {aucs})."
+            )
+    return " ".join(sentences)
 
 
 def _fit_and_select(snapshots: Snapshots, settings: Settings) -> dict:
@@ -105,4 +125,4 @@ def measure_once(customers: int) -> dict:
 
 
 if __name__ == "__main__":
-    main("train", SIZES, measure_once)
+    main("train", SIZES, measure_once, note=family_note)

@@ -43,22 +43,30 @@ def machine_info() -> dict[str, str | int]:
     }
 
 
-def write_results(name: str, rows: list[dict]) -> None:
-    """Write results/<name>.json: the rows and the machine they were measured on."""
+def write_results(name: str, rows: list[dict], note: str | None = None) -> None:
+    """Write results/<name>.json: the rows, the machine they were measured on and an
+    optional note (what the rows say, in words, printed under the table)."""
     RESULTS_DIR.mkdir(exist_ok=True)
     payload = {"name": name, "machine": machine_info(), "rows": rows}
+    if note:
+        payload["note"] = note
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
 
 
 def main(
-    name: str, sizes: list[int], measure_once: Callable[[int], dict], repeats: int = 3
+    name: str,
+    sizes: list[int],
+    measure_once: Callable[[int], dict],
+    repeats: int = 3,
+    note: Callable[[list[dict]], str] | None = None,
 ) -> None:
     """Measure `measure_once(size)` at each size and write results/<name>.json.
 
     `measure_once` returns a dict with at least "seconds" (the timed work only) and may
     add other figures (rows, throughput, ratios); medians over repeats are reported (the
     most common value of a text figure, such as a model family).
-    `repeats` is the default number of runs per size (a deterministic figure needs one).
+    `repeats` is the default number of runs per size (a deterministic figure needs one);
+    `note(rows)`, when given, says in words what the rows show (written with them).
     """
     parser = argparse.ArgumentParser(description=f"benchmark: {name}")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -78,4 +86,4 @@ def main(
             row[key] = statistics.median(values) if numeric else statistics.mode(values)
         rows.append(row)
         print(json.dumps(row))
-    write_results(name, rows)
+    write_results(name, rows, note(rows) if note else None)

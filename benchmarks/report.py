@@ -39,7 +39,7 @@ def render(results: list[dict]) -> str:
     """Markdown with one table per benchmark and the machine it ran on.
 
     A result's "targets" (a list of rows, as the families benchmark writes) follow as a
-    second table.
+    second table, and its "note" (words on what the rows show) as a paragraph.
     """
     parts = [INTRO]
     for result in results:
@@ -48,6 +48,8 @@ def render(results: list[dict]) -> str:
         parts += _table(result["rows"])
         if result.get("targets"):
             parts += ["", "Targets:", "", *_table(result["targets"])]
+        if result.get("note"):
+            parts += ["", result["note"]]
         parts.append("")
     return "\n".join(parts) + "\n"
 
