@@ -9,6 +9,7 @@ Any concrete name resolves without the config (`feature_spec("revenue_3m")`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -565,13 +566,32 @@ def feature_catalog(config: FeatureConfig) -> dict[str, Feature]:
     return {spec.name: spec for template in _TEMPLATES for spec in template.expand(config)}
 
 
-def feature_spec(name: str) -> Feature:
-    """The catalog entry of feature column `name` (any window or dimension)."""
+LOOKUP_CACHE_SIZE = 4096
+"""Column names whose catalog entry (or its absence) `_lookup` remembers: far more than
+any table's columns, so scoring finds each name once, while names posted to the service
+cannot grow the cache without bound."""
+
+
+@functools.lru_cache(maxsize=LOOKUP_CACHE_SIZE)
+def _lookup(name: str) -> Feature | None:
+    """The catalog entry of `name`, None when no template makes it.
+
+    Matching the templates takes 10-20 us a name; a service request asks hundreds of
+    times (every feature column of the reasons' drivers), so each name is matched once.
+    """
     for template in _TEMPLATES:
         spec = template.match(name)
         if spec is not None:
             return spec
-    raise KeyError(f"{name!r} is not a feature column: see features/catalog.py")
+    return None
+
+
+def feature_spec(name: str) -> Feature:
+    """The catalog entry of feature column `name` (any window or dimension)."""
+    spec = _lookup(name)
+    if spec is None:
+        raise KeyError(f"{name!r} is not a feature column: see features/catalog.py")
+    return spec
 
 
 def table_column_spec(name: str, kind: Kind) -> Feature:
@@ -595,15 +615,13 @@ def table_column_spec(name: str, kind: Kind) -> Feature:
 
 def column_spec(name: str, kind: Kind = "numeric") -> Feature:
     """The catalog entry of `name`, or for a flat table's own column its generic entry."""
-    try:
-        return feature_spec(name)
-    except KeyError:
-        return table_column_spec(name, kind)
+    spec = _lookup(name)
+    return table_column_spec(name, kind) if spec is None else spec
 
 
 def is_feature(name: str) -> bool:
     """Whether `name` is a feature column in the catalog."""
-    return any(template.match(name) is not None for template in _TEMPLATES)
+    return _lookup(name) is not None
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from zerochurn.contract.cells import FEW_ROWS, is_number_dtype, plain_numbers
 from zerochurn.features.catalog import Kind, column_spec, feature_spec, is_feature
 from zerochurn.features.value import ACTIVITY_MONTHS, TREND_MONTHS
 
@@ -55,10 +56,20 @@ class Driver:
 
 
 def _values(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """(n,) float values of column `name`, NaN where missing or when there is no such column."""
+    """(n,) float values of column `name`, NaN where missing or when there is no such column.
+
+    Numbers are cast and a few plain cells read in Python (a service request's one row:
+    pandas' parsing costs more than the reasons); anything else is parsed, NaN where it
+    is no number.
+    """
     if name not in frame:
         return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
+    column = frame[name]
+    if is_number_dtype(column.dtype):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(column) <= FEW_ROWS and (few := plain_numbers(column.tolist())) is not None:
+        return few
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
 
 
 def _family(frame: pd.DataFrame, template: str) -> list[tuple[str, np.ndarray]]:
@@ -66,8 +77,8 @@ def _family(frame: pd.DataFrame, template: str) -> list[tuple[str, np.ndarray]]:
     ascending order of the parameter ("complaints_{days}d": 30, 90, 365)."""
     found = [
         (spec.parameter, _values(frame, name))
-        for name in frame.columns
-        if is_feature(str(name)) and (spec := feature_spec(str(name))).template == template
+        for name in map(str, frame.columns.tolist())  # iterating an Index costs more
+        if is_feature(name) and (spec := feature_spec(name)).template == template
     ]
     return sorted(found, key=lambda item: int(item[0]) if item[0].isdigit() else item[0])
 
@@ -92,9 +103,9 @@ def _first(candidates: list[np.ndarray], rows: int) -> np.ndarray:
 def _names(frame: pd.DataFrame, *templates: str) -> tuple[str, ...]:
     """The columns of `frame` made from any of the catalog `templates`."""
     return tuple(
-        str(name)
-        for name in frame.columns
-        if is_feature(str(name)) and feature_spec(str(name)).template in templates
+        name
+        for name in map(str, frame.columns.tolist())
+        if is_feature(name) and feature_spec(name).template in templates
     )
 
 

@@ -62,6 +62,7 @@ from zerochurn.serving.log_schema import (
     ColumnType,
     LogSchema,
     cast,
+    inferred_type,
     typed,
 )
 
@@ -136,23 +137,39 @@ def _column_values(series: pd.Series) -> list[Any]:
 
 
 def _json_columns(frame: pd.DataFrame, dates: list[str]) -> dict[str, list[Any]]:
-    """_column_values of every column of `frame`; `dates` names its datetime columns.
+    """_column_values of every column of `frame`; `dates` names its date columns, whose
+    values are read as dates first (log_schema.cast: ISO-8601 text becomes a datetime).
 
     A service request's few rows go through one object matrix: per-column pandas work
     would cost a millisecond for 60 columns, the matrix 40 us.
     """
     if len(frame) > FEW_ROWS:
-        return {str(name): _column_values(frame[name]) for name in frame.columns}
+        return {
+            str(name): _column_values(cast(frame[name], "date") if name in dates else frame[name])
+            for name in frame.columns
+        }
     matrix = frame.to_numpy(dtype=object)
     columns = {}
     for j, name in enumerate(map(str, frame.columns)):
-        cells = matrix[:, j]
-        columns[name] = (
-            [None if is_missing_cell(value) else value.isoformat() for value in cells]
-            if name in dates
-            else [None if is_missing_cell(value) else value for value in cells]
-        )
+        if name in dates:
+            stamps = cast(frame[name], "date").to_numpy(dtype=object)
+            columns[name] = [None if is_missing_cell(cell) else cell.isoformat() for cell in stamps]
+        else:
+            columns[name] = [None if is_missing_cell(cell) else cell for cell in matrix[:, j]]
     return columns
+
+
+def _array_values(values: np.ndarray) -> list[Any]:
+    """JSON-ready values of one (n,) array of numbers, flags or text: None for missing."""
+    return [None if is_missing_cell(cell) else cell for cell in values.tolist()]
+
+
+def _joined(frame: pd.DataFrame, outputs: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """`frame` with the `outputs` columns after its own, on a fresh row index."""
+    return pd.concat(  # one concat, not one insert per output
+        [frame.reset_index(drop=True), pd.DataFrame(dict(outputs), index=range(len(frame)))],
+        axis=1,
+    )
 
 
 def _write_segment(frame: pd.DataFrame, directory: Path, day: str) -> str:
@@ -174,6 +191,7 @@ def append(
     schema: LogSchema = KEYS_AND_OUTPUTS,
     durability: Durability = DURABILITY,
     commit_interval: float = 0.0,
+    outputs: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Append the scored rows of `frame` to the log as one batch; return the day file.
 
@@ -198,14 +216,24 @@ def append(
     durability : monitoring.log_durability: "fsync" or "os"
     commit_interval : monitoring.log_commit_interval_ms, in seconds: least time between
         two commits of this process (concurrent appends share one)
+    outputs : more columns of the same rows, each (n,) numbers, flags or text, logged
+        after the frame's as if they were part of it (a service request's few rows skip
+        building that frame, which cost more than the rest of the append)
     """
-    if PROBABILITY_COLUMN not in frame.columns:
+    outputs = {str(name): np.asarray(values) for name, values in (outputs or {}).items()}
+    names = [*map(str, frame.columns), *outputs]
+    if PROBABILITY_COLUMN not in names:
         raise ValueError(f"frame has no {PROBABILITY_COLUMN!r} column: expected the scores")
-    clashes = sorted(set(METADATA_COLUMNS) & set(map(str, frame.columns)))
+    clashes = sorted(set(METADATA_COLUMNS) & set(names))
     if clashes:
         raise ValueError(f"frame has columns {clashes}: reserved for the log's own metadata")
-    if not frame.columns.is_unique:
-        raise ValueError(f"frame has repeated column names: {list(frame.columns)}")
+    if not frame.columns.is_unique or len(set(names)) < len(names):
+        raise ValueError(f"frame has repeated column names: {names}")
+    short = {name: len(values) for name, values in outputs.items() if len(values) != len(frame)}
+    if short:
+        raise ValueError(
+            f"outputs of {short} rows: expected one per row of the frame, {len(frame)}"
+        )
     if source not in get_args(Source):
         raise ValueError(f"source={source!r}: expected one of {get_args(Source)}")
     if not model_version:
@@ -214,7 +242,12 @@ def append(
         raise ValueError(f"segment_rows={segment_rows}: expected at least 1")
     when = _utc(pd.Timestamp.now(tz="UTC") if scored_at is None else scored_at)
     types = schema.types_of(frame)
+    types |= {
+        name: schema.types.get(name) or inferred_type(pd.Series(outputs[name])) for name in outputs
+    }
     dates = [name for name, kind in types.items() if kind == "date"]
+    if len(frame) >= segment_rows or len(frame) > FEW_ROWS or set(dates) & set(outputs):
+        frame, outputs = _joined(frame, outputs) if outputs else frame, {}
     record: dict[str, Any] = {
         SCORED_AT: when.isoformat(),
         MODEL_VERSION: str(model_version),
@@ -230,7 +263,9 @@ def append(
     if len(frame) >= segment_rows:
         record["segment"] = _write_segment(typed(frame, types), path.parent, day)
     else:
-        record["columns"] = _json_columns(typed(frame, dict.fromkeys(dates, "date")), dates)
+        record["columns"] = _json_columns(frame, dates) | {
+            name: _array_values(values) for name, values in outputs.items()
+        }
     append_record(path, record, durability=durability, interval=commit_interval)
     return path
 
@@ -565,13 +600,8 @@ def append_scores(
     schema : the scoring model's column types; see `append`
     """
     config = config or MonitoringConfig()
-    scores = {name: np.asarray(outputs[name]) for name in LOGGED_OUTPUTS if name in outputs}
-    frame = pd.concat(  # one concat, not one insert per output: half the cost on a request
-        [features.reset_index(drop=True), pd.DataFrame(scores, index=range(len(features)))],
-        axis=1,
-    )
     return append(
-        frame,
+        features,
         log_directory(workspace),
         model_version=model_version,
         source=source,
@@ -580,4 +610,5 @@ def append_scores(
         schema=schema,
         durability=config.log_durability,
         commit_interval=config.log_commit_interval_ms / 1000,
+        outputs={name: outputs[name] for name in LOGGED_OUTPUTS if name in outputs},
     )

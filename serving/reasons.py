@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from zerochurn.contract.cells import to_numbers
-from zerochurn.features.catalog import Kind, column_spec, feature_spec, is_feature
+from zerochurn.contract.cells import is_missing_cell, to_numbers
+from zerochurn.features.catalog import Kind, column_spec
 from zerochurn.features.drivers import Driver, driver_of, driver_texts
 
 REASON_SEPARATOR = "; "
@@ -158,20 +158,16 @@ def reason_table(
                 else [None] * int(at.sum())
             )
             own[at] = feature_texts(name, values, kinds[column])
-            known[at] = pd.notna(pd.Series(values, dtype=object)).to_numpy()
+            known[at] = [not is_missing_cell(value) for value in values]
         driver = mapped.drivers[index]
         if driver.facts is None:
             texts[rows, ranks] = own
             continue
-        columns = [
-            column
-            for column in features.columns
-            if is_feature(str(column)) and feature_spec(str(column)).driver == driver.name
-        ]
+        # rows are ascending and each once (a driver is ranked once per row): as many as
+        # the frame's are all of them, in order, as they are for a one-customer request
+        frame = features if len(rows) == len(features) else features.take(rows)
         strongest_names = np.array(names, dtype=object)[strongest]
-        texts[rows, ranks] = driver_texts(
-            driver, features[columns].iloc[rows], strongest_names, own, known
-        )
+        texts[rows, ranks] = driver_texts(driver, frame, strongest_names, own, known)
     feature_names = np.array([*names, None], dtype=object)[feature_of]  # -1 -> None
     driver_names = np.array([driver.name for driver in mapped.drivers] + [None], dtype=object)
     table: dict[str, np.ndarray] = {}

@@ -207,7 +207,9 @@ class ScoringRuntime:
             for cid in customer_ids
             if cid not in row_of
         ]
-        scores = self._score(known.take(rows).reset_index(drop=True)) if rows else []
+        if rows != list(range(len(known))):  # the store's order is not the request's
+            known = known.take(rows).reset_index(drop=True)
+        scores = self._score(known) if rows else []
         return ScoreCustomersResponse(as_of=as_of, scores=scores, errors=errors)
 
     def at_risk(self, query: AtRiskQuery) -> AtRiskResponse:
