@@ -107,6 +107,64 @@ def test_a_few_rows_are_logged_as_they_are_among_many(rows):
     assert lines[0] == {name: values[: len(frame)] for name, values in lines[1].items()}
 
 
+@hypothesis_settings(max_examples=20, deadline=None)
+@given(rows=FRAME_ROWS, many=st.booleans())
+def test_outputs_are_logged_as_columns_of_the_frame(rows, many):
+    # A service request's scores are passed beside its features, not joined to them first:
+    # the line is the one of the joined frame, for a few rows and for many.
+    frame = pd.DataFrame(rows, columns=["x", "region", "flag", "count", "as_of"]).astype(
+        {"region": "str", "as_of": "str"}
+    )
+    if many:
+        frame = pd.concat([frame] * (prediction_log.FEW_ROWS // len(frame) + 1))
+    n = len(frame)
+    outputs = {
+        "churn_probability": np.linspace(0.1, 0.9, n),
+        "churn_index": np.arange(n) * 10,
+        "risk_tier": np.array(["low", None] * n, dtype=object)[:n],
+    }
+    joined = pd.concat([frame.reset_index(drop=True), pd.DataFrame(outputs)], axis=1)
+    with tempfile.TemporaryDirectory() as folder:
+        lines = [
+            json.loads(
+                prediction_log.append(
+                    data,
+                    Path(folder) / name,
+                    model_version="1",
+                    source="service",
+                    scored_at="2026-02-01T06:00:00",
+                    **extra,
+                ).read_text()
+            )
+            for name, data, extra in (
+                ("joined", joined, {}),
+                ("apart", frame, {"outputs": outputs}),
+            )
+        ]
+    assert lines[0] == lines[1]
+    assert lines[1]["columns"]["risk_tier"][:2] == ["low", None][: min(n, 2)]
+
+
+def test_outputs_of_another_length_or_name_clash_are_refused(tmp_path):
+    frame = scored(3).drop(columns="churn_probability")
+    with pytest.raises(ValueError, match=r"outputs of \{'churn_probability': 2\} rows"):
+        prediction_log.append(
+            frame,
+            tmp_path,
+            model_version="1",
+            source="service",
+            outputs={"churn_probability": np.zeros(2)},
+        )
+    with pytest.raises(ValueError, match="repeated column names"):
+        prediction_log.append(
+            frame,
+            tmp_path,
+            model_version="1",
+            source="service",
+            outputs={"churn_probability": np.zeros(3), "region": np.zeros(3)},
+        )
+
+
 def test_datetimes_of_different_precision_in_one_column_read_back(tmp_path):
     stamps = pd.Series([pd.Timestamp("2026-02-01"), pd.Timestamp("2026-02-01T00:00:00.000001")])
     frame = scored(2, as_of=stamps)  # ISO text "...T00:00:00" and "...T00:00:00.000001"
