@@ -180,12 +180,17 @@ def test_a_killed_train_run_is_closed_by_the_next_train(copy):
     assert "ended without closing this run" in closed.data.tags[ENDED_TAG]
 
 
-def test_a_train_killed_after_registering_leaves_its_gate_decision_in_models(copy):
-    """A killed train once left a version without gate record; refusals never showed."""
+@pytest.mark.parametrize(
+    ("point", "aliases"),
+    [("registry:registered", ()), ("train:registered", ("challenger",))],
+)
+def test_a_train_killed_after_registering_leaves_its_gate_decision_in_models(copy, point, aliases):
+    """A killed train once left a version without gate record; refusals never showed.
+    Killed before the challenger alias moved, the version still has its record."""
     crippled = ("--set", "training.lightgbm.num_boost_round=1")
     _killed_at(
         copy,
-        "train:registered",
+        point,
         *crippled,
         "--set",
         "training.lightgbm.learning_rate=0.001",
@@ -194,6 +199,7 @@ def test_a_train_killed_after_registering_leaves_its_gate_decision_in_models(cop
     registry = _registry(copy)
     newest = registry.summaries()[0]
     assert newest.version == "2" and newest.gate is not None and not newest.gate.passed
+    assert newest.aliases == aliases
     assert find_champion(copy).version == "1"
     output = _cli(copy, "models")
     assert "refused vs champion" in output
@@ -266,8 +272,10 @@ def test_future_transactions_are_refused_and_never_lock_the_snapshot_store(copy)
     assert "transactions.date (transactions.parquet): 2031-06-01 in rows" in output
     assert "(3 rows): expected a date on or before the data's as-of date" in output
 
-    output = _cli(copy, "score", "--as-of", "2031-06-02", code=2)
-    assert "2031-06-02 is after" in output
+    for engine in ("pandas", "spark"):  # Spark is refused before it starts
+        for command in ("score", "features"):
+            output = _cli(copy, command, "--engine", engine, "--as-of", "2031-06-02", code=2)
+            assert "2031-06-02 is after" in output
 
     # A snapshot left at 2031-06-02 (by the old code) is replaced by the next correct run.
     latest = snapshot_store(copy).info().as_of

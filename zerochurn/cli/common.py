@@ -78,8 +78,9 @@ def load_raw_or_exit(settings: Settings, given: Path | None):
         raise typer.Exit(1) from exc
 
 
-def as_of_or_exit(settings: Settings, raw, given: dt.datetime | None):
-    """The as-of date T to build features at: `given`, else the end of the data.
+def as_of_or_exit(settings: Settings, given: dt.datetime | None, default=None):
+    """The as-of date T to build features at: `given`, else `default` (the end of the
+    data; None while the data is unread, as for Spark, which then takes the end itself).
 
     Exits 2 when T lies after the day that follows the data's as-of date (data.as_of,
     default today): the data cannot know what happened since, so every customer would
@@ -89,7 +90,9 @@ def as_of_or_exit(settings: Settings, raw, given: dt.datetime | None):
 
     from zerochurn.contract.schema import data_as_of
 
-    when = pd.Timestamp(given) if given is not None else raw.end
+    when = pd.Timestamp(given) if given is not None else default
+    if when is None:
+        return None
     latest = pd.Timestamp(data_as_of(settings.data.as_of)) + pd.Timedelta(days=1)
     if when > latest:
         raise typer.BadParameter(

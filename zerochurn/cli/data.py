@@ -170,10 +170,8 @@ def features(
     engine: EngineOption = None,
 ) -> None:
     """Build the point-in-time feature table of every customer active at T (data before T)."""
-    import pandas as pd
-
     settings = ctx.obj.settings(**{"engine.name": engine})
-    when = pd.Timestamp(as_of) if as_of is not None else None
+    when = as_of_or_exit(settings, as_of)
     location = data_dir if data_dir is not None else str(settings.data_dir)
     if settings.engine.name == "spark":
         from zerochurn.cli import spark
@@ -184,7 +182,7 @@ def features(
     from zerochurn.io import write_table
 
     raw = load_raw_or_exit(settings, Path(location))
-    when = as_of_or_exit(settings, raw, as_of)
+    when = as_of_or_exit(settings, as_of, raw.end)
     table = build_features(raw, when, settings.features, settings.churn)
     target = (
         Path(out) if out else settings.workspace / "features" / f"features_{when:%Y-%m-%d}.parquet"

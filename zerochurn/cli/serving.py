@@ -150,7 +150,6 @@ def score(
     is unless --replace-snapshot. With --table, score each row of a flat customer table
     shaped like the training table.
     """
-    import pandas as pd
 
     from zerochurn.serving.batch import now_utc, score_batch, write_batch
     from zerochurn.serving.table import ModelKindError, require_kind
@@ -165,9 +164,8 @@ def score(
     if settings.engine.name == "spark":
         from zerochurn.cli import spark
 
-        when = pd.Timestamp(as_of) if as_of is not None else None
         outputs, when, model = spark.score(
-            settings, location, when, replace_snapshot=replace_snapshot
+            settings, location, as_of_or_exit(settings, as_of), replace_snapshot=replace_snapshot
         )
         _print_tiers(outputs.summary, f"{outputs.customers:,} customers at {when:%Y-%m-%d}")
         _print_outputs(outputs, outputs.dataset)
@@ -179,7 +177,7 @@ def score(
         print_error(str(exc))
         raise typer.Exit(1) from exc
     raw = load_raw_or_exit(settings, Path(location))
-    when = as_of_or_exit(settings, raw, as_of)
+    when = as_of_or_exit(settings, as_of, raw.end)
     with progress(f"scoring at {when:%Y-%m-%d} with model version {model.version}") as report:
         result = score_batch(raw, when, model, settings, scored_at=now_utc(), progress=report)
         report("uplift")

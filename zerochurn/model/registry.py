@@ -352,6 +352,7 @@ class ChampionRegistry:
         """
         tags = None if gate is None else {GATE_TAG: gate}
         version = mlflow.register_model(model_uri, self.name, tags=tags)
+        crash_point("registry:registered")
         self.client.set_registered_model_alias(self.name, CHALLENGER, version.version)
         return version
 
