@@ -9,11 +9,16 @@ ChurnModel.predict_churn (encode + booster + calibration) on the same rows, `rat
 divides the two; `lightgbm_contrib_seconds` is LightGBM's own pred_contrib on
 min(N, 100,000) rows scaled to N, what the reasons would cost without the tables.
 `write_seconds` times writing the scores (Parquet + CSV) and the snapshot store.
-Target (issue #5): 1,000,000 customers with reasons in <= 60 s on 2 cores.
+`no_survival_seconds` scores the same rows with the same champion but without its
+time-to-churn model (the scores before #19: no survival, lifetime or CLV columns), and
+`survival_ratio` = seconds / no_survival_seconds.
+Targets: 1,000,000 customers with reasons in <= 60 s on 2 cores (issue #5); the survival
+fields cost at most 1.5 x the scoring without them (issue #19).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -41,7 +46,15 @@ def _rows(features: pd.DataFrame, size: int) -> pd.DataFrame:
 def measure_once(size: int) -> dict:
     """Score `size` rows once; time raw prediction, LightGBM's contributions and the writes."""
     settings, model, features = benchmark_world()
+    if model.survival is None:
+        raise RuntimeError("the benchmark champion has no time-to-churn model: delete its world")
     rows = _rows(features, size)
+    without = dataclasses.replace(model, survival=None)
+    started = time.perf_counter()
+    score_features(
+        rows, without, settings.serving, settings.features.value_function, scored_at="bench"
+    )
+    no_survival_seconds = time.perf_counter() - started
     started = time.perf_counter()
     scores = score_features(
         rows, model, settings.serving, settings.features.value_function, scored_at="bench"
@@ -70,6 +83,8 @@ def measure_once(size: int) -> dict:
     write_seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "no_survival_seconds": no_survival_seconds,
+        "survival_ratio": seconds / no_survival_seconds,
         "raw_seconds": raw_seconds,
         "ratio_to_raw": seconds / raw_seconds,
         "lightgbm_contrib_seconds": lightgbm_contrib,

@@ -351,6 +351,72 @@ class TrainingConfig(_Frozen):
         return families
 
 
+class SurvivalConfig(_Frozen):
+    """The time-to-churn model trained beside the churn model (docs/training.md, survival).
+
+    It is fitted on snapshots of the raw tables (not on a flat table, which has no time
+    axis) and judged out of time at a test date with evaluation_months of follow-up.
+    """
+
+    enabled: bool = Field(True, description="Fit the time-to-churn model with the churn model.")
+    months: int = Field(
+        24,
+        ge=12,
+        le=120,
+        description="Months of the survival curve S(t), t = 1..months; past them a curve goes "
+        "on with its last month's hazard (expected lifetime and CLV run to "
+        "features.value_function.max_months).",
+    )
+    evaluation_months: tuple[int, ...] = Field(
+        (3, 6, 12), description="Months at which S(t) is evaluated out of time."
+    )
+    train_snapshots: int = Field(
+        8, ge=1, description="Most as-of dates before the survival test date trained on."
+    )
+    snapshot_step_months: int = Field(
+        1, ge=1, description="Months between those as-of dates, oldest (longest follow-up) first."
+    )
+    min_train_months: int = Field(
+        3, ge=1, description="Fewest months of follow-up the oldest training date needs."
+    )
+    tenure_edges_months: tuple[float, ...] = Field(
+        (3.0, 6.0, 12.0, 24.0),
+        description="Tenure bands (months at the as-of date) whose hazard may change "
+        "month by month in its own way (new customers settle).",
+    )
+    lightgbm: LightGBMConfig = Field(
+        LightGBMConfig(learning_rate=0.05, num_leaves=8, min_child_samples=400),
+        description="Booster of the hazard model on customer-month rows.",
+    )
+    calibration_bins: int = Field(
+        10, ge=2, description="Bins (deciles) of predicted S(t) in the calibration check."
+    )
+    cox_max_rows: int = Field(
+        60_000, gt=0, description="Training rows of the Cox baseline at most (a random sample)."
+    )
+    cox_alpha: float = Field(
+        1.0,
+        gt=0,
+        description="L2 penalty of the Cox baseline: keeps a feature that nearly separates "
+        "churners (recency under the inactivity definition) from diverging.",
+    )
+
+    @field_validator("evaluation_months")
+    @classmethod
+    def _months(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(m <= 0 for m in value) or list(value) != sorted(set(value)):
+            raise ValueError(f"evaluation_months must increase strictly from 1, got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _within_curve(self) -> SurvivalConfig:
+        if max(self.evaluation_months) > self.months:
+            raise ValueError(
+                f"evaluation_months {list(self.evaluation_months)} reach past months={self.months}"
+            )
+        return self
+
+
 class TableConfig(_Frozen):
     """Training and scoring on a flat customer table (one row per customer, no time axis)."""
 
@@ -945,6 +1011,7 @@ class Settings(_Frozen):
     features: FeatureConfig = FeatureConfig()
     mlflow: MlflowConfig = MlflowConfig()
     training: TrainingConfig = TrainingConfig()
+    survival: SurvivalConfig = SurvivalConfig()
     table: TableConfig = TableConfig()
     serving: ServingConfig = ServingConfig()
     monitoring: MonitoringConfig = MonitoringConfig()

@@ -18,7 +18,9 @@ from zerochurn.features.population import (
     active_population,
     churn_labels,
     customer_history,
+    departure_after,
     label_window_days,
+    months_to_departure,
     profile_features,
 )
 from zerochurn.features.retention import customer_monthly_retention, segment_monthly_retention
@@ -171,6 +173,42 @@ def build_training_frame(
         frames.append(features.assign(**{LABEL_COLUMN: labels}))
         if progress is not None:
             progress(f"{as_of:%Y-%m-%d} ({number} of {len(dates)})")
+    if not frames:
+        raise ValueError("as_of_dates is empty: expected at least one as-of date")
+    return pd.concat(frames, ignore_index=True)
+
+
+def build_time_to_churn(
+    raw: RawData,
+    as_of_dates: Iterable[pd.Timestamp | str],
+    churn: ChurnConfig,
+    *,
+    censor_at: pd.Timestamp,
+) -> pd.DataFrame:
+    """Time-to-churn targets of the customers active at each as-of date, censored at censor_at.
+
+    Same rows as build_features at each date, stacked in the order of the dates. Columns:
+    customer_id, as_of, survival_months and survival_event (population.months_to_departure
+    of population.departure_after): only what happens in [as_of, censor_at) is read, so
+    targets censored at a cut-off T never look past T. Raises ChurnDefinitionError as
+    build_labels does, and ValueError when a date is not before censor_at.
+    """
+    check_churn_definition(raw, churn)
+    censor_at = _timestamp(censor_at)
+    frames = []
+    for date in as_of_dates:
+        as_of = _timestamp(date)
+        if as_of >= censor_at:
+            raise ValueError(
+                f"as-of date {as_of:%Y-%m-%d} is not before the censoring date {censor_at:%Y-%m-%d}"
+            )
+        history = customer_history(raw.customers, raw.transactions, as_of=as_of, churn=churn)
+        population = active_population(history)
+        departure = departure_after(
+            population, raw.transactions, as_of=as_of, churn=churn, censor_at=censor_at
+        )
+        targets = months_to_departure(departure, as_of=as_of, censor_at=censor_at)
+        frames.append(pd.concat([_keys(population, as_of), targets], axis=1))
     if not frames:
         raise ValueError("as_of_dates is empty: expected at least one as-of date")
     return pd.concat(frames, ignore_index=True)

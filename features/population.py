@@ -17,6 +17,7 @@ data, T + horizon_days <= RawData.end, else it is missing (<NA>).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from zerochurn.configs.settings import ChurnConfig
@@ -109,3 +110,85 @@ def churn_labels(
     positions = index_positions(population["customer_id"], pd.Index(later["customer_id"]))
     churned = later["departure"].notna().to_numpy()[positions]
     return pd.Series(churned, index=population.index, dtype="boolean", name="churned")
+
+
+def departure_after(
+    population: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    churn: ChurnConfig,
+    censor_at: pd.Timestamp,
+) -> pd.Series:
+    """The date each customer active at `as_of` first leaves, if before `censor_at`.
+
+    Requires population[customer_id, signup_date, cancel_date, last_transaction] (from
+    `active_population` at as_of) and transactions[customer_id, date]. Under either
+    definition cancel_date counts; under inactivity so does the first lapse: the earliest
+    activity a (the last one before as_of, or any later one) whose next activity, or
+    censor_at, comes more than inactivity_days later; it leaves on a + inactivity_days, as
+    `customer_history` would say at any later date. Only transactions before censor_at are
+    read, so the result is known at censor_at. Returns datetimes aligned with population,
+    NaT for customers still active at censor_at.
+    """
+    cancel = population["cancel_date"]
+    departure = cancel.where(cancel < censor_at)
+    if churn.definition != "inactivity":
+        return departure.rename("departure")
+    size = len(population)
+    dates = transactions["date"]
+    keep, positions = member_rows(
+        transactions["customer_id"],
+        pd.Index(population["customer_id"]),
+        ((dates >= as_of) & (dates < censor_at)).to_numpy(),
+    )
+    unit = dates.dtype
+    start = population["last_transaction"].fillna(population["signup_date"]).astype(unit)
+    owner = np.concatenate([np.arange(size), positions])
+    activity = np.concatenate([start.to_numpy(), dates.to_numpy()[keep]])
+    order = np.lexsort((activity, owner))
+    owner, activity = owner[order], activity[order]
+    following = np.append(activity[1:], np.datetime64("NaT"))
+    last = np.append(owner[1:] != owner[:-1], True)
+    following[last] = np.datetime64(censor_at)
+    lapse = activity + np.timedelta64(churn.inactivity_days, "D")
+    lapses = lapse < following
+    first = np.full(size, np.datetime64("NaT"), dtype=activity.dtype)
+    lapsed_owner = owner[lapses]
+    # activity is sorted within each owner, so the first lapse of each owner is its earliest
+    seen = np.unique(lapsed_owner, return_index=True)
+    first[seen[0]] = lapse[lapses][seen[1]]
+    lapsed = pd.Series(first, index=population.index)
+    return pd.concat([departure, lapsed], axis=1).min(axis=1).rename("departure")
+
+
+def months_to_departure(
+    departure: pd.Series, *, as_of: pd.Timestamp, censor_at: pd.Timestamp
+) -> pd.DataFrame:
+    """Time to churn in calendar months after `as_of`, right-censored at `censor_at`.
+
+    departure: dates from `departure_after` (NaT: still active at censor_at). Month m is
+    [as_of + (m - 1) months, as_of + m months). Returns, aligned with departure,
+    survival_months (int64): the month of the departure for a churner, else the number of
+    whole months observed before censor_at; and survival_event (bool): churned in that
+    month. A departure in a last, incomplete month counts as censored at the months observed.
+    """
+    observed = 0
+    while as_of + pd.DateOffset(months=observed + 1) <= censor_at:
+        observed += 1
+    bounds = pd.DatetimeIndex([as_of + pd.DateOffset(months=k) for k in range(1, observed + 1)])
+    dates = departure.to_numpy(dtype=departure.dtype)
+    month = (
+        np.searchsorted(
+            bounds.as_unit(np.datetime_data(dates.dtype)[0]).to_numpy(), dates, side="right"
+        )
+        + 1
+    )
+    event = departure.notna().to_numpy() & (month <= observed)
+    return pd.DataFrame(
+        {
+            "survival_months": np.where(event, month, observed).astype(np.int64),
+            "survival_event": event,
+        },
+        index=departure.index,
+    )

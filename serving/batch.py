@@ -33,6 +33,7 @@ from zerochurn.serving.model import ScoringModel
 from zerochurn.serving.scoring import (
     PROFILE_COLUMNS,
     SEGMENT_COLUMNS,
+    SURVIVAL_COLUMNS,
     segment_index,
     segment_sums,
 )
@@ -63,6 +64,7 @@ AT_RISK_COLUMNS = (
     "risk_tier",
     "customer_value",
     "value_at_risk",
+    *SURVIVAL_COLUMNS,
     "uplift",
     "expected_saved_value",
     "contact",

@@ -30,6 +30,8 @@ from zerochurn.configs.settings import ChurnConfig, Settings
 from zerochurn.model.card import ModelCard
 from zerochurn.model.champion import CHAMPION, Champion, ChampionVersion, ModelUnavailableError
 from zerochurn.model.estimator import ChurnModel
+from zerochurn.model.lifetime import anchor_to_horizon, horizon_months
+from zerochurn.model.survival import SurvivalModel
 from zerochurn.serving.explain import TreeShapTables
 from zerochurn.serving.log_schema import LogSchema
 
@@ -58,6 +60,7 @@ class ScoringModel:
     )
     tables: tuple[TreeShapTables | None, ...] = field(default=(), repr=False)
     registered: ChampionVersion | None = None
+    survival: SurvivalModel | None = field(default=None, repr=False)
 
     @classmethod
     def from_champion(cls, champion: Champion, *, source: str) -> ScoringModel:
@@ -71,6 +74,7 @@ class ScoringModel:
             metrics=dict(champion.registered.test_metrics),
             tables=tuple(TreeShapTables.from_booster(b) for b in champion.model.boosters),
             registered=champion.registered,
+            survival=champion.survival,
         )
 
     @property
@@ -117,6 +121,22 @@ class ScoringModel:
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         """(n,) calibrated churn probability within the card's horizon."""
         return self.model.probability_from_matrix(matrix)
+
+    def survival_curve(
+        self, features: pd.DataFrame, matrix: np.ndarray, probability: np.ndarray
+    ) -> np.ndarray | None:
+        """(n, months) S(t) anchored so that 1 - S(horizon) = probability; None without a
+        time-to-churn model (a flat table's, or one logged before it existed).
+
+        matrix: the churn model's encoding of `features`, reused when the time-to-churn
+        model shares its encoder (training makes it so), else the rows are encoded again.
+        """
+        if self.survival is None:
+            return None
+        shared = self.survival.encoder_ is self.model.encoder
+        encoded = matrix if shared else self.survival.encode(features)
+        curve = self.survival.survival_from_matrix(encoded)
+        return anchor_to_horizon(curve, probability, horizon_months(self.card.horizon_days))
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """(n, features) log-odds contributions; a booster's by table lookup when it has tables."""
@@ -172,7 +192,9 @@ def load_from_bentoml(settings: Settings, tag: str | None = None) -> ScoringMode
         run_id=meta["run_id"],
         test_metrics=dict(meta["metrics"]),
     )
-    champion = Champion(registered=registered, model=pyfunc.model, card=pyfunc.card)
+    champion = Champion(
+        registered=registered, model=pyfunc.model, card=pyfunc.card, survival=pyfunc.survival
+    )
     return ScoringModel.from_champion(champion, source=f"{BENTOML_SOURCE}{stored.tag}")
 
 

@@ -36,7 +36,7 @@ from zerochurn.serving.schemas import (
     ScoreResponse,
     SegmentIndex,
 )
-from zerochurn.serving.scoring import PROFILE_COLUMNS
+from zerochurn.serving.scoring import PROFILE_COLUMNS, SURVIVAL_COLUMNS
 from zerochurn.serving.scoring_path import score_and_log
 from zerochurn.serving.store import AtRiskQuery, SnapshotMissingError
 from zerochurn.serving.table import require_kind, table_rows
@@ -56,6 +56,7 @@ SCORE_FIELDS = (
     "risk_tier",
     "customer_value",
     "value_at_risk",
+    *SURVIVAL_COLUMNS,
     "contact",
     "expected_savings",
     "uplift",

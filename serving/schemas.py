@@ -84,6 +84,24 @@ class CustomerScore(BaseModel):
     risk_tier: str = Field(description="Tier from ServingConfig.tier_cutoffs, 'low' below all.")
     customer_value: float | None = Field(description="Value at the customer's own risk (money).")
     value_at_risk: float | None = Field(description="churn_probability x customer_value (money).")
+    survival_3m: float | None = Field(
+        None, description="Probability of still being a customer 3 months on."
+    )
+    survival_6m: float | None = Field(
+        None, description="Probability of still being a customer 6 months on."
+    )
+    survival_12m: float | None = Field(
+        None, description="Probability of still being a customer 12 months on."
+    )
+    expected_lifetime_months: float | None = Field(
+        None, description="Months the customer is expected to stay (restricted mean)."
+    )
+    clv: float | None = Field(
+        None, description="Risk-adjusted value: margin x survival, discounted (money)."
+    )
+    clv_at_risk: float | None = Field(
+        None, description="What keeping the customer through the horizon is worth (money)."
+    )
     contact: bool | None = Field(
         None, description="Worth a retention offer: probability >= the cost-based threshold."
     )

@@ -8,6 +8,15 @@
 - customer_value: the value function of features/value_function.py with this customer's
   own monthly retention (from churn_probability over the horizon) and monthly margin.
 - value_at_risk: churn_probability x customer_value, in money.
+- survival_3m, survival_6m, survival_12m: probability of still being a customer 3, 6
+  and 12 months after the as-of date, from the time-to-churn model's curve anchored so
+  that 1 - S(horizon) = churn_probability (model/lifetime.py);
+- expected_lifetime_months: months the customer is expected to stay, counting the
+  current one, up to features.value_function.max_months;
+- clv: risk-adjusted customer value, margin x sum_t S(t) / (1 + d)^t, in money;
+- clv_at_risk: what keeping the customer through the churn horizon is worth, in money
+  (model/lifetime.clv_at_risk); the at-risk list can be sorted by it.
+  The survival columns are empty (NaN) for a model without a time-to-churn model.
 - top reasons: the drivers pushing this customer's risk up most (log-odds contributions
   of the model's family: TreeSHAP, exact logistic parts, or their blend, added up per
   driver; actionable drivers first), in plain words (serving/reasons.py).
@@ -24,6 +33,8 @@ import pandas as pd
 from zerochurn.configs.settings import ServingConfig, ValueFunctionConfig
 from zerochurn.contract.cells import to_numbers
 from zerochurn.model.card import ModelCard
+from zerochurn.model.lifetime import clv, clv_at_risk, expected_lifetime, horizon_months
+from zerochurn.model.outputs import survival_column
 from zerochurn.model.savings import scoring_savings
 from zerochurn.model.value import churn_index, risk_adjusted_value, risk_tier, value_at_risk
 from zerochurn.serving.model import ScoringModel
@@ -62,6 +73,38 @@ def decision_columns(
     return {"contact": contact, "expected_savings": savings}
 
 
+SURVIVAL_MONTHS = (3, 6, 12)
+"""Months of the survival_<t>m columns of every score."""
+SURVIVAL_COLUMNS = (
+    *(survival_column(t) for t in SURVIVAL_MONTHS),
+    "expected_lifetime_months",
+    "clv",
+    "clv_at_risk",
+)
+"""Score columns read from the survival curve, in order."""
+
+
+def survival_columns(
+    curve: np.ndarray | None,
+    margin: np.ndarray,
+    *,
+    horizon_days: float,
+    value_function: ValueFunctionConfig,
+) -> dict[str, np.ndarray]:
+    """SURVIVAL_COLUMNS of (n, months) anchored curves and (n,) monthly margins; NaN
+    without a curve."""
+    if curve is None:
+        return {name: np.full(len(margin), np.nan) for name in SURVIVAL_COLUMNS}
+    at = {survival_column(t): curve[:, t - 1] for t in SURVIVAL_MONTHS}
+    return at | {
+        "expected_lifetime_months": expected_lifetime(curve, value_function.max_months),
+        "clv": clv(curve, margin, value_function),
+        "clv_at_risk": clv_at_risk(
+            curve, margin, horizon=horizon_months(horizon_days), config=value_function
+        ),
+    }
+
+
 def score_columns(
     features: pd.DataFrame,
     model: ScoringModel,
@@ -87,6 +130,12 @@ def score_columns(
     value = risk_adjusted_value(
         probability, margin, horizon_days=model.card.horizon_days, config=value_function
     )
+    survival = survival_columns(
+        model.survival_curve(features, matrix, probability),
+        margin,
+        horizon_days=model.card.horizon_days,
+        value_function=value_function,
+    )
     profile = {
         column: features[column].to_numpy(dtype=object)
         for column in PROFILE_COLUMNS
@@ -101,6 +150,7 @@ def score_columns(
         "risk_tier": risk_tier(index, config.tier_cutoffs),
         "customer_value": value,
         "value_at_risk": value_at_risk(probability, value),
+        **survival,
         **decision_columns(features, probability, model.card),
         **reason_table(
             features, model.feature_names, model.feature_kinds, contributions, config.top_reasons
@@ -123,8 +173,9 @@ def score_features(
     features: customer_id and any of the model's feature columns (missing ones read as
     missing values). Returns customer_id, the profile columns present (region, segment,
     plan), churn_probability, churn_index, risk_tier, customer_value, value_at_risk,
-    contact and expected_savings (only for a model trained with costs), reason_{i}_feature / _driver / _text / _contribution for i =
-    1..config.top_reasons, reasons (the texts joined), model_version and scored_at.
+    SURVIVAL_COLUMNS, contact and expected_savings (only for a model trained with costs),
+    reason_{i}_feature / _driver / _text / _contribution for i = 1..config.top_reasons,
+    reasons (the texts joined), model_version and scored_at.
     """
     columns = score_columns(features, model, config, value_function, scored_at=scored_at)
     return pd.DataFrame(columns)

@@ -5,8 +5,8 @@ service reads it, one read-only connection per request, so a refresh is picked u
 the next request and never seen half-written. Tables:
 
 - features: customer_id (primary key), as_of, every feature column of the batch;
-- scores: the score table of serving/scoring.py, indexed by value_at_risk and
-  churn_probability (the orders of the at-risk list) and by each filter column it has;
+- scores: the score table of serving/scoring.py, indexed by value_at_risk, clv_at_risk
+  and churn_probability (the orders of the at-risk list) and by each filter column it has;
 - segments: the segment churn index by region, segment and plan (column `by`);
 - meta: key -> JSON value (as_of, model_version, scored_at, reference_churn_rate, customers,
   data_dir).
@@ -38,7 +38,7 @@ SQLITE_MAX_INTEGER = 2**63 - 1
 INSERT_ROWS = 50_000
 """Rows per executemany call when writing."""
 
-AtRiskSort = Literal["value_at_risk", "churn_probability", "expected_saved_value"]
+AtRiskSort = Literal["value_at_risk", "clv_at_risk", "churn_probability", "expected_saved_value"]
 SAVED_VALUE_SORT = "expected_saved_value"
 """The order of the at-risk list when a validated uplift model scored the batch: who is
 expected to be saved, in money (model/uplift.py), rather than who is at risk."""
@@ -56,6 +56,7 @@ PROFILE_FILTERS = ("region", "segment", "plan")
 """At-risk filters on a profile column, which scores of derived customers lack: none match."""
 SORT_ORDERS: dict[str, str] = {
     "value_at_risk": "value_at_risk DESC, churn_probability DESC, customer_id",
+    "clv_at_risk": "clv_at_risk DESC, churn_probability DESC, customer_id",
     "churn_probability": "churn_probability DESC, customer_id",
     SAVED_VALUE_SORT: f"{SAVED_VALUE_SORT} DESC, churn_probability DESC, customer_id",
 }
@@ -389,9 +390,13 @@ class SnapshotStore:
         columns = self.score_columns()
         sort = query.sort or _default_sort(columns)
         if sort not in columns:
+            source = (
+                "a validated uplift model (zerochurn uplift, then zerochurn score)"
+                if sort == SAVED_VALUE_SORT
+                else "the time-to-churn model of a newer champion: run zerochurn score"
+            )
             raise AtRiskSortError(
-                f"the scores of the snapshot {self.path} have no {sort}: it comes from a "
-                "validated uplift model (zerochurn uplift, then zerochurn score)"
+                f"the scores of the snapshot {self.path} have no {sort}: it comes from {source}"
             )
         return sort
 

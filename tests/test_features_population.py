@@ -8,7 +8,7 @@ import pytest
 from zerochurn.configs.settings import ChurnConfig, FeatureConfig
 from zerochurn.contract.dataset import RawData
 from zerochurn.features import build_features, build_labels, label_window_days
-from zerochurn.features.build import monthly_as_of_dates
+from zerochurn.features.build import build_time_to_churn, monthly_as_of_dates
 
 AS_OF = pd.Timestamp("2024-07-01")  # T - 90 days = 2024-04-02, T + 90 days = 2024-09-29
 CANCELLATION = ChurnConfig(definition="cancellation", horizon_days=90)
@@ -133,3 +133,56 @@ def test_monthly_as_of_dates() -> None:
     assert dates[-1] == pd.Timestamp("2025-01-01")
     labelled = monthly_as_of_dates(raw, min_history_months=3, churn=CANCELLATION)
     assert labelled[-1] == pd.Timestamp("2024-10-01")  # + 90 days = 2024-12-30 <= end
+
+
+def _time_to_churn(churn: ChurnConfig, censor_at: str) -> dict[str, tuple[int, bool]]:
+    targets = build_time_to_churn(_raw(), [AS_OF], churn, censor_at=pd.Timestamp(censor_at))
+    rows = targets.set_index("customer_id")
+    return {
+        c: (int(rows.loc[c, "survival_months"]), bool(rows.loc[c, "survival_event"]))
+        for c in rows.index
+    }
+
+
+def test_time_to_churn_under_cancellation() -> None:
+    # months after 2024-07-01: 1 = July, 2 = August, 3 = September ...; censored after 5
+    assert _time_to_churn(CANCELLATION, "2024-12-01") == {
+        "a": (5, False),
+        "leaves_at_t": (1, True),  # cancels on T: in the first month
+        "lapsed": (3, True),  # cancels 2024-09-28
+        "fresh": (5, False),
+        "edge": (5, False),
+        "h": (3, True),
+        "final_bill": (2, True),
+        "returns": (5, False),
+    }
+
+
+def test_time_to_churn_under_inactivity() -> None:
+    # the first lapse counts: 90 days after an activity with nothing in between
+    assert _time_to_churn(INACTIVITY, "2024-12-01") == {
+        "a": (2, True),  # 2024-06-01 + 90 days = 2024-08-30 (August), before the next bill
+        "leaves_at_t": (1, True),
+        "fresh": (1, True),  # signed up 2024-05-01, nothing since: lapses 2024-07-30
+        "edge": (1, True),  # 2024-04-02 + 90 days = 2024-07-01, the day of T
+        "h": (3, True),  # cancels 2024-09-29, before 2024-06-15 + 90 days lapses
+        "final_bill": (2, True),
+        "returns": (5, True),  # 2024-06-15 -> 2024-08-20 is 66 days, then 2024-11-18 lapses
+    }
+
+
+def test_time_to_churn_reads_nothing_after_the_censoring_date() -> None:
+    # censored at 2024-09-01: two whole months; a churn in September is not known yet
+    early = _time_to_churn(CANCELLATION, "2024-09-01")
+    assert early["lapsed"] == (2, False)
+    assert early["final_bill"] == (2, True)
+    cut = _raw().cut(pd.Timestamp("2024-09-01"))
+    targets = build_time_to_churn(cut, [AS_OF], CANCELLATION, censor_at=pd.Timestamp("2024-09-01"))
+    assert dict(zip(targets["customer_id"], targets["survival_months"], strict=True)) == {
+        c: months for c, (months, _) in early.items()
+    }
+
+
+def test_time_to_churn_needs_dates_before_the_censoring_date() -> None:
+    with pytest.raises(ValueError, match="2024-07-01 is not before the censoring date 2024-07-01"):
+        build_time_to_churn(_raw(), [AS_OF], CANCELLATION, censor_at=AS_OF)

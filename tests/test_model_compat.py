@@ -30,6 +30,7 @@ def test_an_old_model_loads_as_todays_classes():
     assert isinstance(pyfunc, ChurnPyfunc)
     assert isinstance(pyfunc.model, ChurnModel)
     assert isinstance(pyfunc.card, ModelCard)
+    assert pyfunc.survival is None  # logged before the time-to-churn model existed
 
 
 def test_an_old_cards_costs_read_as_the_cost_config():

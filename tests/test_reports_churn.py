@@ -181,7 +181,7 @@ def test_the_one_churn_definition_decides() -> None:
 
 def test_optional_tables_and_month_limit() -> None:
     report = _report(RawData(CUSTOMERS, TRANSACTIONS), config=ReportsConfig(churn_months=1))
-    assert [table.name for table in report.tables] == ["churn_monthly"]
+    assert [table.name for table in report.tables] == ["churn_monthly", "seed_lifetimes"]
     assert report.summary["period"] == "2024-08 to 2024-08"
 
 
@@ -194,3 +194,15 @@ def test_too_little_history_names_the_dates() -> None:
     short = RawData(CUSTOMERS, TRANSACTIONS[TRANSACTIONS["date"] < "2024-07-01"])
     with pytest.raises(ValueError, match=r"2024-01-01 to 2024-06-01: expected a complete"):
         _report(short)
+
+
+def test_seed_view_by_segment() -> None:
+    # one segment: 6 customer-months, 2 churned (see test_summary_pools_the_months)
+    seed = _table(_report(), "seed_lifetimes").set_index("segment").loc["chain"]
+    annual = 1 - (2 / 3) ** 12
+    assert seed["annualised_rate"] == pytest.approx(annual)
+    assert seed["expected_lifetime_years"] == pytest.approx(1 / annual)
+    # margins per month at each start: July a 30, b 60, c 0; August b 70, c 0, d 25 / 1
+    margins = [360 / 12, 720 / 12, 0.0, 840 / 12, 0.0, 25.0]
+    assert seed["mean_monthly_margin"] == pytest.approx(np.mean(margins))
+    assert seed["seed_value"] == pytest.approx(_clv(np.mean(margins), 2 / 3))

@@ -35,7 +35,13 @@ REPORT_FILES = {
         "satisfaction_target",
     ],
     "complaints": ["complaints_month", "complaints_monthly"],
-    "churn": ["churn_monthly", "churn_by_satisfaction", "churn_by_resolution", "churn_by_followup"],
+    "churn": [
+        "churn_monthly",
+        "churn_by_satisfaction",
+        "churn_by_resolution",
+        "churn_by_followup",
+        "seed_lifetimes",
+    ],
 }
 
 

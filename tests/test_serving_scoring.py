@@ -13,7 +13,7 @@ from zerochurn.features.periods import DAYS_PER_MONTH
 from zerochurn.model.card import ModelCard
 from zerochurn.model.value import churn_index, risk_adjusted_value, risk_tier, value_at_risk
 from zerochurn.serving.batch import segment_table
-from zerochurn.serving.scoring import score_features, segment_churn_index
+from zerochurn.serving.scoring import SURVIVAL_COLUMNS, score_features, segment_churn_index
 
 CUTOFFS = {"high": 150, "medium": 100, "critical": 250}  # deliberately not in order
 # undiscounted, two months at most: CLV = m (1 + r)
@@ -74,6 +74,7 @@ class _StubModel:
     feature_names: list[str]
     card: ModelCard
     version: str = "7"
+    curve: np.ndarray | None = None
 
     @property
     def feature_kinds(self) -> list[str]:
@@ -88,6 +89,11 @@ class _StubModel:
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         return self.contribution_matrix
+
+    def survival_curve(
+        self, features: pd.DataFrame, matrix: np.ndarray, probability: np.ndarray
+    ) -> np.ndarray | None:
+        return self.curve
 
 
 def _card(rate: float = 0.1) -> ModelCard:
@@ -139,6 +145,35 @@ def test_score_features_puts_the_definitions_together():
     ]
     assert scores["model_version"].tolist() == ["7", "7"]
     assert list(scores.columns[:4]) == ["customer_id", "region", "segment", "churn_probability"]
+    # without a time-to-churn model the survival columns are there, and empty
+    assert scores[list(SURVIVAL_COLUMNS)].isna().all().all()
+
+
+def test_survival_columns_read_the_curve():
+    """Curves S(t) = r^t: survival at 3, 6, 12 months, lifetime, CLV and CLV at risk by hand."""
+    features = pd.DataFrame({"customer_id": ["a", "b"], "monthly_margin": [100.0, np.nan]})
+    r = np.array([0.9, 0.99])
+    months = np.arange(1, 25)
+    model = _StubModel(
+        probabilities=np.array([0.2, 0.01]),
+        contribution_matrix=np.zeros((2, 1)),
+        feature_names=["monthly_margin"],
+        card=_card(0.1),  # horizon 30 days: 0.986 months
+        curve=r[:, None] ** months[None, :],
+    )
+    no_discount = ValueFunctionConfig(annual_discount_rate=0.0, max_months=12)
+    scores = score_features(features, model, ServingConfig(), no_discount, scored_at="T")
+    for t in (3, 6, 12):
+        np.testing.assert_allclose(scores[f"survival_{t}m"], r**t)
+    lifetime = (1 - r**12) / (1 - r)  # sum_{t=0}^{11} r^t
+    np.testing.assert_allclose(scores["expected_lifetime_months"], lifetime)
+    assert scores["clv"].iloc[0] == pytest.approx(100 * lifetime[0])
+    assert np.isnan(scores["clv"].iloc[1])  # margin unknown
+    # kept through 0.986 months: month 1 onwards r^t / r^0.986, so the gain is
+    # 100 * sum_{t=1}^{11} r^t (r^-0.986 - 1)
+    h = 30 / DAYS_PER_MONTH
+    gain = 100 * sum(0.9**t for t in range(1, 12)) * (0.9**-h - 1)
+    assert scores["clv_at_risk"].iloc[0] == pytest.approx(gain)
 
 
 def test_a_table_model_reads_its_margin_column_and_decides_with_costs():

@@ -33,7 +33,7 @@ from zerochurn.serving.last_model import kept_dir, kept_version
 from zerochurn.serving.launch import serve_command
 from zerochurn.serving.model import load_from_mlflow
 from zerochurn.serving.reasons import reason_columns
-from zerochurn.serving.scoring import segment_churn_index
+from zerochurn.serving.scoring import SURVIVAL_COLUMNS, segment_churn_index
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pathspec")  # bentoml's
 
@@ -81,6 +81,8 @@ def _assert_matches_batch(items: list[dict], batch: pd.DataFrame) -> None:
         assert item["risk_tier"] == row["risk_tier"]
         assert item["customer_value"] == pytest.approx(row["customer_value"], rel=1e-12)
         assert item["value_at_risk"] == pytest.approx(row["value_at_risk"], rel=1e-12)
+        for field in SURVIVAL_COLUMNS:  # the time-to-churn fields: the same in every path
+            assert item[field] == pytest.approx(row[field], rel=1e-12), field
         texts = [row[reason_columns(rank).text] for rank in range(1, 4)]
         assert [r["text"] for r in item["top_reasons"]] == [t for t in texts if pd.notna(t)]
 
@@ -95,6 +97,11 @@ def test_batch_scores_every_active_customer(world):
     assert set(batch["risk_tier"]) <= {"low", "medium", "high", "critical"}
     top = batch.sort_values("churn_index").iloc[-1]
     assert top["reason_1_contribution"] > 0 and top["reasons"].startswith(top["reason_1_text"])
+    # the champion's time-to-churn curve: consistent with the horizon and in every score
+    assert batch[list(SURVIVAL_COLUMNS)].notna().all().all()
+    assert (batch["survival_3m"] <= 1 - batch["churn_probability"] + 1e-12).all()
+    assert (batch["survival_12m"] <= batch["survival_6m"]).all()
+    assert list(csv.columns) == list(batch.reset_index().columns)
     logged = prediction_log.read(prediction_log.log_directory(world.workspace))
     batch_rows = logged[logged["source"] == "batch"]
     assert len(batch_rows) == len(batch)
@@ -239,6 +246,9 @@ def test_at_risk_pages_filters_and_sorts(world, server):
     )
     _assert_matches_batch(customers, batch)
     assert any(r["value"] is not None for c in customers for r in c["top_reasons"])
+    by_clv = server.post("/at_risk", {"sort": "clv_at_risk", "limit": 10}).json()["customers"]
+    expected = batch["clv_at_risk"].sort_values(ascending=False).head(10)
+    assert [c["clv_at_risk"] for c in by_clv] == pytest.approx(expected.tolist())
     tier = server.post("/at_risk", {"tier": "low", "min_value": 1e12}).json()
     assert tier["total"] == 0 and tier["customers"] == []
 

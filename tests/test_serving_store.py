@@ -10,6 +10,7 @@ import pytest
 
 from zerochurn.serving.store import (
     AtRiskQuery,
+    AtRiskSortError,
     AtRiskTotals,
     SnapshotInfo,
     SnapshotMissingError,
@@ -48,6 +49,7 @@ def _tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "risk_tier": ["critical", "critical", "critical", "critical"],
             "customer_value": [1000.0, 10.0, 500.0, np.nan],
             "value_at_risk": [100.0, 4.0, 100.0, np.nan],
+            "clv_at_risk": [50.0, 80.0, np.nan, 10.0],
         }
     )
     segments = pd.DataFrame(
@@ -94,6 +96,22 @@ def test_at_risk_sorts_largest_first_ties_by_risk_unknown_last(store):
     assert page["customer_id"].tolist() == ["c", "a", "b", "d"]
     _, page = store.at_risk(AtRiskQuery(sort="churn_probability", limit=2, offset=1))
     assert page["customer_id"].tolist() == ["d", "c"]
+    _, page = store.at_risk(AtRiskQuery(sort="clv_at_risk", limit=10))
+    assert page["customer_id"].tolist() == ["b", "a", "d", "c"]
+
+
+def test_a_store_scored_before_clv_at_risk_says_to_score_again(tmp_path):
+    features, scores, segments = _tables()
+    path = write_snapshot(
+        tmp_path / "old.sqlite",
+        features=features,
+        scores=scores.drop(columns="clv_at_risk"),
+        segments=segments,
+        info=INFO,
+    )
+    with pytest.raises(AtRiskSortError, match="no clv_at_risk.*run zerochurn score"):
+        SnapshotStore(path).at_risk(AtRiskQuery(sort="clv_at_risk", limit=10))
+    assert len(SnapshotStore(path).at_risk(AtRiskQuery(limit=10))[1]) == 4
 
 
 @pytest.mark.parametrize(

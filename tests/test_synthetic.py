@@ -115,7 +115,20 @@ def test_tables_have_the_contract_columns_and_types(world: World) -> None:
         "as_of",
         "horizon_days",
         "true_probability",
+        "true_survival_3m",
+        "true_survival_6m",
+        "true_survival_12m",
     ]
+
+
+def test_true_survival_falls_with_time_and_agrees_with_the_horizon_probability(world: World):
+    truth = world.ground_truth
+    s3, s6, s12 = (truth[f"true_survival_{t}m"].to_numpy(np.float64) for t in (3, 6, 12))
+    assert ((s12 > 0) & (s12 <= s6) & (s6 <= s3) & (s3 <= 1)).all()
+    # the 90-day horizon is 2.96 of the generator's months: S(3) is a hair below 1 - p
+    stay = 1 - truth["true_probability"].to_numpy()
+    assert (s3 <= stay + 1e-6).all()
+    assert np.abs(s3 - stay).max() < 0.01
 
 
 @settings(max_examples=3, deadline=None)
@@ -393,7 +406,7 @@ def test_hidden_state_describes_the_same_world(world: World) -> None:
         pd.testing.assert_frame_equal(hidden.tables[name], frame)
     truth = hidden.ground_truth
     pd.testing.assert_frame_equal(truth[list(world.ground_truth.columns)], world.ground_truth)
-    assert list(truth.columns[4:]) == list(HIDDEN_STATE_COLUMNS)
+    assert list(truth.columns[len(world.ground_truth.columns) :]) == list(HIDDEN_STATE_COLUMNS)
     assert (truth.groupby("customer_id")["frailty"].nunique() == 1).all()
     assert (truth["grievance"] >= 0).all()
     # The hidden drivers are what the survey answers measure, with noise.

@@ -17,6 +17,7 @@ from zerochurn.cli import app
 from zerochurn.configs import load_settings
 from zerochurn.configs.settings import GenerateConfig
 from zerochurn.contract.validate import load_raw
+from zerochurn.model.lifetime import horizon_months, survival_at
 from zerochurn.model.registry import (
     CHALLENGER,
     CHAMPION,
@@ -194,3 +195,43 @@ def test_models_prints_data_to_stdout_as_a_table_or_json(world):
     table = runner.invoke(app, ["--workspace", str(settings.workspace), "models"])
     assert f"registered model {settings.mlflow.registered_model}" in table.stdout
     assert table.stderr == ""
+
+
+def test_survival_model_is_judged_logged_and_agrees_with_the_horizon(world):
+    settings, _, snapshots, outcome, _ = world
+    assert snapshots.survival is not None, snapshots.survival_skipped
+    client = mlflow.MlflowClient(settings.tracking_uri)
+    run = client.get_run(outcome.run_id)
+    # 18 months leave no room for a churn model before the survival test date to anchor
+    # the judged curves to: the model's own curve is judged
+    assert run.data.tags["survival.anchor_train"] == ""
+    for model in ("hazard_unanchored", "cox", "km_segment"):
+        for measure in ("concordance", "auc_3m", "calibration_max_error_3m"):
+            assert f"survival_{model}_{measure}" in run.data.metrics
+    assert "survival_hazard_unanchored_truth_mae_3m" in run.data.metrics  # vs the generator
+    assert 0.5 < run.data.metrics["survival_hazard_unanchored_concordance"] < 1
+    assert run.data.tags["survival.test"]
+    artifacts = {a.path for a in client.list_artifacts(outcome.run_id, "plots")}
+    assert "plots/survival_calibration.png" in artifacts
+    assert outcome.survival_metrics == {
+        k: v for k, v in run.data.metrics.items() if k.startswith("survival_")
+    }
+
+    rows = snapshots.test[snapshots.features].head(50)
+    configure(settings)  # other tests of this module point MLflow at their own workspaces
+    pyfunc = mlflow.pyfunc.load_model(
+        f"models:/{settings.mlflow.registered_model}/{outcome.version}"
+    )
+    scored = pyfunc.predict(rows, params={"survival": True})
+    curve = scored[[f"survival_{t}m" for t in range(1, settings.survival.months + 1)]].to_numpy()
+    horizon = horizon_months(HORIZON_DAYS)
+    np.testing.assert_allclose(
+        1 - survival_at(curve, horizon), scored["churn_probability"], atol=1e-9
+    )
+    assert (np.diff(curve, axis=1) <= 1e-12).all()
+    by_month = scored[[f"churn_month_{t}" for t in range(1, settings.survival.months + 1)]]
+    np.testing.assert_allclose(by_month.sum(axis=1), 1 - curve[:, -1], atol=1e-12)
+    champion = load_champion(settings)
+    assert champion.survival is not None
+    # one encoder for both models, so serving encodes a row once
+    assert champion.survival.encoder_ is champion.model.encoder

@@ -177,6 +177,9 @@ def test_a_retention_walk_through_every_page(browser, server):
         item["churn_probability"] for item in expected["customers"]
     ]
     assert page.locator("#total").inner_text() == f"{expected['total']:,}"
+    assert [float(rows.nth(i).get_attribute("data-clv-at-risk")) for i in range(rows.count())] == [
+        item["clv_at_risk"] for item in expected["customers"]
+    ]
     assert page.locator("#value-at-risk").inner_text() == f"{expected['value_at_risk']:,.0f}"
 
     # page 2 is the API's next page
@@ -220,6 +223,8 @@ def test_a_retention_walk_through_every_page(browser, server):
         reason["text"] for reason in scored["top_reasons"]
     ]
     assert page.locator("#probability").inner_text() == f"{scored['churn_probability'] * 100:.1f}%"
+    assert page.locator("#clv-at-risk").inner_text() == f"{scored['clv_at_risk']:,.0f}"
+    assert page.locator("#lifetime").inner_text() == f"{scored['expected_lifetime_months']:,.1f}"
     history, revenue = page.locator("figure.chart").all()
     assert history.locator("circle").count() == 2  # the two scoring runs
     lines = max(revenue.locator(".key").count(), 1)  # revenue, and margin with costs

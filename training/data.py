@@ -7,6 +7,7 @@ customer table without a time axis is split at random into train and test, strat
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from zerochurn.model.card import DataKind
 from zerochurn.model.periods import OutOfTimeSplit, out_of_time_split
 from zerochurn.training.columns import ColumnNote, choose_columns
 from zerochurn.training.split import RandomSplit, TrainingDataError, stratified_split
+from zerochurn.training.survival_data import SurvivalRows, SurvivalSkipped, survival_rows
 
 LABEL = "churned"
 KEYS = ("customer_id", "as_of")
@@ -36,7 +38,9 @@ class Snapshots:
     A flat table has no calibration period (empty): its models are calibrated on
     out-of-fold scores of the train rows.
     For a flat table, id_column and target_column name the file's columns and notes say
-    which columns were left out or look leaky.
+    which columns were left out or look leaky. survival: the rows of the time-to-churn
+    model (training/survival_data.py), None for a flat table, with survival disabled or
+    when the data is too short (survival_skipped says why).
     """
 
     split: OutOfTimeSplit | RandomSplit
@@ -50,6 +54,8 @@ class Snapshots:
     target_column: str | None = None
     margin_column: str = "monthly_margin"
     notes: tuple[ColumnNote, ...] = ()
+    survival: SurvivalRows | None = None
+    survival_skipped: str = ""
 
     @property
     def features(self) -> list[str]:
@@ -117,7 +123,12 @@ def build_snapshots(
         categorical=tuple(categorical),
     )
     check_labels(snapshots)
-    return snapshots
+    if not settings.survival.enabled:
+        return dataclasses.replace(snapshots, survival_skipped="survival.enabled is false")
+    try:
+        return dataclasses.replace(snapshots, survival=survival_rows(raw, frame, settings))
+    except SurvivalSkipped as exc:
+        return dataclasses.replace(snapshots, survival_skipped=str(exc))
 
 
 def table_snapshots(
@@ -179,4 +190,5 @@ def table_snapshots(
         target_column=table.target_column,
         margin_column=config.margin_column or "",
         notes=notes,
+        survival_skipped="a flat table has no time axis",
     )

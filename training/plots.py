@@ -114,3 +114,28 @@ def savings_figure(curve: pd.DataFrame, choice: ThresholdChoice) -> Figure:
     ax.axvline(choice.customers, color="C2", linestyle="-.", label=mark)
     ax.legend()
     return fig
+
+
+def survival_calibration_figure(table: pd.DataFrame) -> Figure:
+    """Predicted against Kaplan-Meier S(t) per bin of predicted S(t), one panel per month.
+
+    table: model, month, bin, customers, predicted, observed (survival_metrics tables).
+    """
+    months = sorted(table["month"].unique())
+    fig, axes = plt.subplots(
+        1, len(months), figsize=(4.2 * len(months), 4.2), layout="constrained", squeeze=False
+    )
+    for ax, month in zip(axes[0], months, strict=True):
+        rows = table[table["month"] == month]
+        low = min(rows["predicted"].min(), rows["observed"].min())
+        for name, curve in rows.groupby("model", sort=False):
+            ax.plot(curve["predicted"], curve["observed"], marker="o", markersize=3, label=name)
+        ax.plot([low, 1], [low, 1], color="grey", linestyle=":")
+        ax.set(
+            title=f"S({month} months), out of time",
+            xlabel="predicted (bin mean)",
+            ylabel="Kaplan-Meier observed",
+        )
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize="small")
+    return fig

@@ -7,6 +7,7 @@ one MLflow run and logs what they produce.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,6 +122,46 @@ def _blend_refusal(fitted: FamilyFit, dev: Development) -> str | None:
     return None
 
 
+def fit_families(
+    dev: Development,
+    settings: Settings,
+    booster: LightGBMConfig,
+    families: Collection[Family],
+    *,
+    lightgbm: FamilyFit | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[Family, FamilyFit]:
+    """Fit the families asked for (a blend fits its LightGBM and logistic parts too),
+    LightGBM with `booster` unless already fitted (`lightgbm`)."""
+    report = progress or (lambda message: None)
+    training = settings.training
+    validation = dev.validation.describe()
+    fits: dict[Family, FamilyFit] = {}
+    if {"lightgbm", "blend"} & set(families):
+        report(f"fitting LightGBM ({validation})")
+        fits["lightgbm"] = lightgbm or fit_lightgbm(dev, booster, settings)
+    if {"logistic", "blend"} & set(families):
+        report(f"fitting the logistic model ({validation})")
+        fits["logistic"] = fit_logistic(
+            dev, training.logistic, training.random_state, training.selection.threads
+        )
+    if "blend" in families:
+        parts = (fits["lightgbm"], fits["logistic"])
+        fits["blend"] = fit_blend_family(dev, parts, training.selection.blend_weight_steps)
+    return fits
+
+
+def calibrate(
+    fitted: FamilyFit, dev: Development, snapshots: Snapshots, settings: Settings
+) -> Candidate:
+    """A fitted family calibrated with the run's method (a flat table's own, or training's)."""
+    training = settings.training
+    method = settings.table.calibration if snapshots.kind == "table" else training.calibration
+    return calibrated(
+        fitted, dev, method, folds=training.calibration_folds, seed=training.random_state
+    )
+
+
 def fit_candidates(
     dev: Development,
     snapshots: Snapshots,
@@ -137,39 +178,19 @@ def fit_candidates(
     report = progress or (lambda message: None)
     training = settings.training
     families = training.candidates
-    validation = dev.validation.describe()
-    fits: dict[Family, FamilyFit] = {}
-    if "lightgbm" in families:
-        report(f"fitting LightGBM ({validation})")
-        fits["lightgbm"] = lightgbm or fit_lightgbm(dev, booster, settings)
-    report(f"fitting the logistic model ({validation})")
-    fits["logistic"] = fit_logistic(
-        dev, training.logistic, training.random_state, training.selection.threads
-    )
-    refused: dict[Family, str | None] = {}
-    if "blend" in families:
-        parts = (fits["lightgbm"], fits["logistic"])
-        fits["blend"] = fit_blend_family(dev, parts, training.selection.blend_weight_steps)
-        refused["blend"] = _blend_refusal(fits["blend"], dev)
-    method = settings.table.calibration if snapshots.kind == "table" else training.calibration
+    fits = fit_families(dev, settings, booster, families, lightgbm=lightgbm, progress=report)
+    refused = {"blend": _blend_refusal(fits["blend"], dev)} if "blend" in fits else {}
     report("calibrating the candidates on their held-out scores")
     candidates = tuple(
         dataclasses.replace(
-            calibrated(
-                fitted,
-                dev,
-                method,
-                folds=training.calibration_folds,
-                seed=training.random_state,
-            ),
-            refused=refused.get(family),
+            calibrate(fitted, dev, snapshots, settings), refused=refused.get(family)
         )
         for family, fitted in fits.items()
     )
     selection = select(candidates, dev.validation, training.gate.baseline_margin)
     return Candidates(
         booster=booster,
-        validation=validation,
+        validation=dev.validation.describe(),
         candidates=candidates,
         selection=selection,
         threshold_rows=dev.held_frame,

@@ -221,7 +221,9 @@ def log_churn_model(pyfunc: ChurnPyfunc, example: pd.DataFrame, *, any_cells: bo
     with warnings.catch_warnings():
         # Counts are integers and never missing (0 when nothing happened): keep them integers.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-        signature = infer_signature(example, output, params={"contributions": False})
+        signature = infer_signature(
+            example, output, params={"contributions": False, "survival": False}
+        )
         if any_cells:
             signature.inputs = Schema(
                 [ColSpec(AnyType(), name, required=False) for name in example.columns]

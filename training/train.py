@@ -51,6 +51,7 @@ from zerochurn.training.steps import (
     fit_candidates,
     model_card,
 )
+from zerochurn.training.survival import SurvivalFit, fit_survival
 from zerochurn.training.tuning import tune_booster
 
 EXAMPLE_ROWS = 5
@@ -77,6 +78,8 @@ class TrainingOutcome:
     champion: str | None
     savings: str | None = None
     savings_top_k: tuple[dict[str, object], ...] = ()
+    survival_metrics: dict[str, float] | None = None
+    survival_skipped: str = ""
 
 
 def run_name(snapshots: Snapshots, data_dir: Path, version: str | None = None) -> str:
@@ -182,12 +185,29 @@ def _log_lineage(settings: Settings, snapshots: Snapshots, data_dir: Path) -> No
     )
 
 
+def _log_survival(survival: SurvivalFit) -> None:
+    """The time-to-churn model's split, measures, calibration table and figure."""
+    mlflow.set_tags({f"survival.{key}": value for key, value in survival.split.describe().items()})
+    mlflow.log_params(
+        {
+            "survival_best_iteration": survival.model.booster_.best_iteration,
+            "survival_seen_months": survival.model.seen_months_,
+        }
+    )
+    mlflow.log_metrics(survival.metrics)
+    mlflow.log_dict(survival.calibration.to_dict(orient="records"), "survival_calibration.json")
+    tracking.log_figures(
+        {"survival_calibration": plots.survival_calibration_figure(survival.calibration)}
+    )
+
+
 def _log_results(
     snapshots: Snapshots,
     settings: Settings,
     candidates: Candidates,
     evaluation: Evaluation,
     card: ModelCard,
+    survival: SurvivalFit | None,
 ) -> str:
     """Log the run's parameters, metrics, figures, reference rows and model; the model URI."""
     model, features, savings = candidates.model, snapshots.features, evaluation.savings
@@ -219,8 +239,12 @@ def _log_results(
         snapshots, model, settings.training.reference_rows, settings.training.random_state
     )
     tracking.log_frame(reference, REFERENCE_ARTIFACT, REFERENCE_FILE)
+    if survival is not None:
+        _log_survival(survival)
+    else:
+        mlflow.set_tag("survival.skipped", snapshots.survival_skipped)
     return tracking.log_churn_model(
-        ChurnPyfunc(model, card),
+        ChurnPyfunc(model, card, None if survival is None else survival.model),
         snapshots.test[features].head(EXAMPLE_ROWS),
         any_cells=snapshots.kind == "table",
     )
@@ -283,9 +307,20 @@ def train_and_register(
             ground_truth=ground_truth,
         )
         decision = compare(evaluation, settings.training.gate, snapshots.notes)
+        survival = None
+        if snapshots.survival is not None:
+            survival = fit_survival(
+                snapshots,
+                settings,
+                booster,
+                family=candidates.selection.chosen,
+                ground_truth=ground_truth,
+                encoder=candidates.model.encoder,
+                progress=report,
+            )
         report("logging figures, reference data and the model to MLflow")
         card = model_card(snapshots, settings, trained_at=trained_at, savings=evaluation.savings)
-        model_uri = _log_results(snapshots, settings, candidates, evaluation, card)
+        model_uri = _log_results(snapshots, settings, candidates, evaluation, card, survival)
     version = registry.register(model_uri, gate=json.dumps(asdict(decision)))
     crash_point("train:registered")
     registry.client.update_run(run.info.run_id, name=run_name(snapshots, data_dir, version.version))
@@ -307,4 +342,6 @@ def train_and_register(
         champion=None if champion is None else str(champion.version),
         savings=None if savings is None else savings.test.describe(),
         savings_top_k=() if savings is None else tuple(savings.top_k.to_dict(orient="records")),
+        survival_metrics=None if survival is None else survival.metrics,
+        survival_skipped=snapshots.survival_skipped,
     )

@@ -203,7 +203,9 @@ MinValueOption = Annotated[
 MinChurnIndexOption = Annotated[
     int | None, typer.Option(min=0, help="Only customers at or above this churn index.")
 ]
-SortOption = Annotated[str, typer.Option(help="value_at_risk or churn_probability, largest first.")]
+SortOption = Annotated[
+    str, typer.Option(help="value_at_risk, clv_at_risk or churn_probability, largest first.")
+]
 
 
 def at_risk_query(

@@ -165,6 +165,26 @@ def train(
     console.print(f"wrote {summary}")
 
 
+def _print_survival(metrics: dict[str, float] | None, skipped: str) -> None:
+    """One line on the time-to-churn model: concordance against Cox, calibration of S(t)."""
+    if not metrics:
+        console.print(f"time to churn: no model ({skipped})", highlight=False)
+        return
+    model = "hazard" if "survival_hazard_concordance" in metrics else "hazard_unanchored"
+    months = sorted(
+        int(name.rsplit("_", 1)[1][:-1])
+        for name in metrics
+        if name.startswith(f"survival_{model}_calibration_max_error_")
+    )
+    longest = months[-1]
+    console.print(
+        f"time to churn (out of time): concordance {metrics[f'survival_{model}_concordance']:.4f} "
+        f"(Cox {metrics['survival_cox_concordance']:.4f}), S({longest} months) off by at most "
+        f"{metrics[f'survival_{model}_calibration_max_error_{longest}m']:.3f} per decile",
+        highlight=False,
+    )
+
+
 def _print_outcome(outcome) -> None:
     table = Table(title=f"model version {outcome.version} (run {outcome.run_id[:8]}): test rows")
     families = list(outcome.candidate_metrics)
@@ -200,6 +220,7 @@ def _print_outcome(outcome) -> None:
                 f"  contacting the top {row['customers']:,} ({row['share']:.1%}) saves "
                 f"{row['realised_savings']:,.0f} (expected {row['expected_savings']:,.0f})"
             )
+    _print_survival(outcome.survival_metrics, outcome.survival_skipped)
     if outcome.champion is None:
         console.print(
             f"no champion yet: the gate refused version {outcome.version}; "

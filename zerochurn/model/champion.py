@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from zerochurn.model.card import ModelCard
 from zerochurn.model.estimator import ChurnModel
+from zerochurn.model.survival import SurvivalModel
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -48,11 +49,13 @@ class ChampionVersion:
 
 @dataclass(frozen=True)
 class Champion:
-    """A loaded champion: the registered version, its fitted model and its card."""
+    """A loaded champion: the registered version, its fitted model, its card and its
+    time-to-churn model (None for a flat table or a model logged before there was one)."""
 
     registered: ChampionVersion
     model: ChurnModel = field(repr=False)
     card: ModelCard
+    survival: SurvivalModel | None = field(default=None, repr=False)
 
     @property
     def version(self) -> str:

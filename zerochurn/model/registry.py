@@ -543,7 +543,9 @@ def download_champion(settings: Settings, found: ChampionVersion, folder: Path) 
 def load_champion_from(location: str, found: ChampionVersion) -> Champion:
     """The champion `found` loaded from its model files at `location` (a model URI)."""
     pyfunc = mlflow.pyfunc.load_model(location).unwrap_python_model()
-    return Champion(registered=found, model=pyfunc.model, card=pyfunc.card)
+    return Champion(
+        registered=found, model=pyfunc.model, card=pyfunc.card, survival=pyfunc.survival
+    )
 
 
 def newest_card(settings: Settings) -> tuple[str, ModelCard] | None:

@@ -31,8 +31,10 @@ def tree_dataset(
     categorical: Sequence[int],
     reference: lgb.Dataset | None = None,
     free_raw_data: bool = True,
+    init_score: np.ndarray | None = None,
 ) -> lgb.Dataset:
-    """A LightGBM dataset of encoded rows, `categorical` column positions split natively.
+    """A LightGBM dataset of encoded rows, `categorical` column positions split natively,
+    boosting from (n,) starting log-odds `init_score` when given.
 
     LightGBM refuses some characters in feature names (a table's "Total, USD"): the
     booster gets positional names f0, f1, ...; the model keeps the real ones.
@@ -40,6 +42,7 @@ def tree_dataset(
     return lgb.Dataset(
         matrix,
         label=y,
+        init_score=init_score,
         feature_name=[f"f{index}" for index in range(matrix.shape[1])],
         categorical_feature=list(categorical),
         reference=reference,

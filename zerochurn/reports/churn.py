@@ -10,6 +10,10 @@ Value lost to churn, in money, is the churned customers' customer_value at S, th
 features' discounted margin over the expected remaining lifetime (value_function.py),
 beside their monthly_margin (margin per month over the year before S): what the
 business expected to earn from them, and what it earned from them each month.
+
+The seed's view by segment (`seed_lifetimes`): expected relationship length = 1 / annual
+churn rate, and the value function at the segment's observed monthly retention; the
+customer-level view beside it is the scores' expected_lifetime_months and clv.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from zerochurn.configs.settings import ChurnConfig, FeatureConfig, ReportsConfig
+from zerochurn.configs.settings import (
+    ChurnConfig,
+    FeatureConfig,
+    ReportsConfig,
+    ValueFunctionConfig,
+)
 from zerochurn.contract.dataset import RawData
 from zerochurn.features.build import (
     DEFAULT_MIN_HISTORY_MONTHS,
@@ -29,7 +38,7 @@ from zerochurn.features.build import (
 )
 from zerochurn.features.population import churn_labels
 from zerochurn.features.satisfaction import SCORE_MAX, SCORE_MIN
-from zerochurn.features.value_function import MONTHS_PER_YEAR
+from zerochurn.features.value_function import MONTHS_PER_YEAR, customer_value
 from zerochurn.reports.charts import bar_chart, line_chart
 from zerochurn.reports.html import Report, Section, Table
 
@@ -163,6 +172,8 @@ def churn_panel(
                 "monthly_margin": table["monthly_margin"],
             }
         )
+        if SEGMENT in table:
+            frame = frame.assign(segment=table[SEGMENT].to_numpy(dtype=object))
         if raw.surveys is not None:
             frame = frame.assign(
                 satisfaction_band=satisfaction_bands(
@@ -239,6 +250,47 @@ BREAKDOWNS = {
 }
 """Panel column -> (table name, title, what the groups mean) of each churn breakdown."""
 
+SEGMENT = "segment"
+
+
+def seed_lifetimes(panel: pd.DataFrame, value_function: ValueFunctionConfig) -> pd.DataFrame:
+    """The seed's segment-level lifetime and value: 1 / annual churn, value at the segment's rate.
+
+    Requires panel[customer_id, churned, customer_value, monthly_margin, segment]. Per
+    segment: the `churn_rates` columns, expected_lifetime_years = 1 / annualised_rate
+    (NaN without churn), mean_monthly_margin and seed_value, the value function
+    (features/value_function.py) of that margin at monthly retention 1 - churn_rate.
+    """
+    rates = churn_rates(panel, SEGMENT)
+    margin = panel.groupby(SEGMENT, observed=False, sort=True)["monthly_margin"].mean()
+    annual = rates["annualised_rate"]
+    mean_margin = margin.reindex(rates[SEGMENT]).to_numpy()
+    return rates.assign(
+        expected_lifetime_years=(1 / annual).where(annual > 0),
+        mean_monthly_margin=mean_margin,
+        seed_value=customer_value(mean_margin, 1 - rates["churn_rate"], value_function),
+    )
+
+
+def _seed_section(panel: pd.DataFrame, value_function: ValueFunctionConfig) -> Section:
+    table = seed_lifetimes(panel, value_function)
+    figure = bar_chart(
+        table[SEGMENT],
+        table["expected_lifetime_years"],
+        title="Expected relationship length (1 / annual churn)",
+        xlabel="years",
+    )
+    return Section(
+        title="Lifetime and value by segment (the seed's view)",
+        text="Expected relationship length is 1 / the annual churn rate, and a segment's "
+        "customer is worth the value function of its mean monthly margin at the segment's "
+        "monthly retention (1 - monthly churn). Scores carry each customer's own "
+        "expected_lifetime_months and clv from the time-to-churn model, for comparison.",
+        figures=(figure,),
+        tables=(Table("seed_lifetimes", "Lifetime and value by segment", table),),
+    )
+
+
 PERIOD = "period"
 """Key column of the one-row table of the whole reported period."""
 
@@ -268,7 +320,7 @@ def churn_report(
 
     Tables: churn_monthly (`churn_rates` per month, customer_months named
     active_customers), churn_by_satisfaction with surveys, churn_by_resolution and
-    churn_by_followup with complaints. The summary pools every customer-month. Raises
+    churn_by_followup with complaints, seed_lifetimes (`seed_lifetimes`) with segments. The summary pools every customer-month. Raises
     features.build.ChurnDefinitionError when raw cannot be labelled under `churn`.
     """
     check_churn_definition(raw, churn)
@@ -320,4 +372,6 @@ def churn_report(
         ),
         *(_breakdown(panel, key) for key in BREAKDOWNS if key in panel),
     ]
+    if SEGMENT in panel:
+        sections.append(_seed_section(panel, features.value_function))
     return Report(name="churn", title=f"Churn, {period}", summary=summary, sections=tuple(sections))

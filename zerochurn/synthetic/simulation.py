@@ -6,7 +6,7 @@ customer active in month t drifts in experience, may complain (and the handling 
 back into experience and grievance), gets a bill and, in survey months, may answer the
 survey; (4) each customer's churn state is updated and, for customers still active at
 the start of month t + 1, the true probability of churning within the horizon is
-recorded.
+recorded, with the true chance of still being a customer after 3, 6 and 12 months.
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ from zerochurn.synthetic.population import (
 from zerochurn.synthetic.revenue import monthly_revenue, typical_log_revenue
 from zerochurn.synthetic.streams import Stream, stream
 from zerochurn.synthetic.surveys import answer_grades, survey_respondents
-from zerochurn.synthetic.tables import SurveyBatch, TransactionBatch, TruthBatch
+from zerochurn.synthetic.tables import (
+    TRUE_SURVIVAL_MONTHS,
+    SurveyBatch,
+    TransactionBatch,
+    TruthBatch,
+)
 
 PRICE = SURVEY_DIMENSIONS.index("price")
 """Column of the price dimension in an experience array."""
@@ -351,15 +356,19 @@ def _truth(
     """
     staying_mask = state.cancel_day[index] >= as_of
     staying = index[staying_mask]
-    probability = horizon_probability(
-        state.churn_log_odds[staying],
-        (as_of - state.customers.signup_day[staying]) / DAYS_PER_MONTH,
-        horizon_months,
-        params,
-    )
+    churn_state = state.churn_log_odds[staying]
+    tenure = (as_of - state.customers.signup_day[staying]) / DAYS_PER_MONTH
+    probability = horizon_probability(churn_state, tenure, horizon_months, params)
+    survival = np.column_stack(
+        [
+            np.exp(log_survival(churn_state, tenure, months, params))
+            for months in TRUE_SURVIVAL_MONTHS
+        ]
+    ).astype(np.float32)
     return TruthBatch(
         staying,
         np.full(len(staying), as_of, np.int32),
         probability,
+        survival.reshape(len(staying), len(TRUE_SURVIVAL_MONTHS)),
         hidden[staying_mask].astype(np.float32, copy=False),
     )

@@ -40,6 +40,9 @@ class SurveyBatch:
     grades: np.ndarray
 
 
+TRUE_SURVIVAL_MONTHS = (3, 6, 12)
+"""Months t of the true survival S(t) in the ground truth (true_survival_<t>m)."""
+
 HIDDEN_STATE_COLUMNS = ("satisfaction", "price_experience", "grievance", "frailty")
 """Hidden churn drivers a ground truth can carry, in the order of TruthBatch.hidden."""
 
@@ -48,13 +51,15 @@ HIDDEN_STATE_COLUMNS = ("satisfaction", "price_experience", "grievance", "frailt
 class TruthBatch:
     """True churn probabilities: customer index, int32 as-of day, probability (float64).
 
-    hidden: float32, shape (n, len(HIDDEN_STATE_COLUMNS)) with each customer's hidden churn
+    survival: float32, shape (n, len(TRUE_SURVIVAL_MONTHS)), the chance of still being a
+    customer after each of those months. hidden: float32, shape (n, len(HIDDEN_STATE_COLUMNS)) with each customer's hidden churn
     drivers on the as-of day, or shape (n, 0) when they are not recorded.
     """
 
     customer: np.ndarray
     as_of_day: np.ndarray
     probability: np.ndarray
+    survival: np.ndarray
     hidden: np.ndarray
 
 
@@ -169,7 +174,8 @@ def complaints_table(
 def ground_truth_table(
     batch: TruthBatch, customer_ids: pa.Array, horizon_days: int
 ) -> pd.DataFrame:
-    """customer_id, as_of, horizon_days, true_probability: one row per active customer-month.
+    """customer_id, as_of, horizon_days, true_probability: one row per active customer-month;
+    then true_survival_<t>m for t in TRUE_SURVIVAL_MONTHS.
 
     When the batch records hidden state, its HIDDEN_STATE_COLUMNS follow (latent units;
     grievance in the complaint grievance stock, frailty in churn log-odds).
@@ -183,6 +189,7 @@ def ground_truth_table(
             "horizon_days": np.full(len(batch.customer), horizon_days, dtype=np.int32),
             "true_probability": batch.probability,
         }
+        | {f"true_survival_{t}m": batch.survival[:, i] for i, t in enumerate(TRUE_SURVIVAL_MONTHS)}
         | hidden,
         copy=False,
     )
