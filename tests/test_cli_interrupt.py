@@ -91,7 +91,8 @@ def test_a_stopped_training_ends_its_runs_as_killed(data_dir, tmp_path, signum):
     )
     try:
         deadline = time.monotonic() + WAIT_SECONDS
-        while "trial-1" not in _open_runs(workspace):  # logged as each trial ends
+        # a trial's run opens, gets its figures and closes: signal once trial-1 is closed
+        while _open_runs(workspace).get("trial-1") != "FINISHED":
             assert process.poll() is None, process.stderr.read()
             assert time.monotonic() < deadline, "no trial run logged"
             time.sleep(POLL_SECONDS)
