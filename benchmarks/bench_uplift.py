@@ -46,7 +46,9 @@ from zerochurn.model.value import churn_index, risk_tier
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.synthetic.action import Treatment
 from zerochurn.training.data import build_snapshots
-from zerochurn.training.fit import fit_churn_model
+from zerochurn.training.development import development
+from zerochurn.training.fit import run_booster
+from zerochurn.training.steps import fit_candidates
 from zerochurn.training.uplift import evaluate_uplift, fit_uplift, held_out, held_out_mask
 
 SIZES = [5_000, 10_000, 20_000]
@@ -92,7 +94,9 @@ def measure_once(size: int) -> dict:
         before = generate_world(config, horizon_days=settings.churn.horizon_days)
         raw = load_raw(write_world(before, Path(folder) / "data"))
         snapshots = build_snapshots(raw, settings)
-        churn_model = fit_churn_model(snapshots, settings, settings.training.lightgbm)
+        dev = development(snapshots, settings)
+        booster = run_booster(snapshots, settings)
+        churn_model = fit_candidates(dev, snapshots, settings, booster).model
         features = build_features(raw, CAMPAIGN_DATE, settings.features, settings.churn)
         probability = churn_model.predict_churn(features[snapshots.features])
         top = np.argsort(-probability, kind="stable")[:size]
