@@ -22,6 +22,11 @@ monitoring.log_durability "os" (written to the operating system, not fsync'd): t
 of an fsync per request on this disk. `load_1m` is the machine's 1-minute load average
 when the service's measurement of a row began (other work on the box shows in it).
 
+The same one-customer and 1,000-customer requests are also timed in this process, through
+`ScoringRuntime.score_customers` (store, scores, reasons, prediction log with fsync,
+response items; no HTTP), as wall time and as the thread's CPU time (`cpu_p50_ms`), which
+other work on the machine inflates much less than wall time.
+
 `peak_rss_mb` is the peak resident memory of the server's processes together (supervisor
 and workers), `echo_peak_rss_mb` the echo's. Targets (issue #16): one customer p50 <= 1.5 x
 the echo's p50 and <= 5 ms, p99 <= 15 ms; 1,000 customers <= 2 x raw + 5 ms; the clients'
@@ -62,6 +67,7 @@ from zerochurn.model.registry import ChampionRegistry, configure
 from zerochurn.serving.batch import score_batch, snapshot_store, write_batch
 from zerochurn.serving.launch import bentoml_environment, serve_command
 from zerochurn.serving.model import ScoringModel, load_from_mlflow
+from zerochurn.serving.runtime import ScoringRuntime
 from zerochurn.synthetic import generate_world, write_world
 from zerochurn.training.data import build_snapshots
 from zerochurn.training.train import train_and_register
@@ -297,9 +303,25 @@ def _p(latencies: np.ndarray, q: float) -> float:
     return float(np.percentile(latencies, q))
 
 
+def in_process(settings: Settings, bodies: list[list[str]], requests: int) -> dict:
+    """p50 wall and CPU ms of ScoringRuntime.score_customers on `bodies` (id lists), in turn,
+    in this thread with one OpenMP and BLAS thread (as a service thread)."""
+    threadpool_limits(limits=1)
+    runtime = ScoringRuntime(settings)
+    wall, cpu = [], []
+    for number in range(WARMUP + requests):
+        started, used = time.perf_counter(), time.thread_time()
+        runtime.score_customers(bodies[number % len(bodies)])
+        if number >= WARMUP:
+            wall.append((time.perf_counter() - started) * 1e3)
+            cpu.append((time.thread_time() - used) * 1e3)
+    return {"p50_ms": float(np.median(wall)), "cpu_p50_ms": float(np.median(cpu))}
+
+
 def _raw_p50(model: ScoringModel, rows: pd.DataFrame) -> float:
-    """Median ms of ChurnModel.predict_churn on `rows`, one OpenMP thread (as the service)."""
-    threadpool_limits(limits=1, user_api="openmp")
+    """Median ms of ChurnModel.predict_churn on `rows`, one OpenMP and BLAS thread (as the
+    service)."""
+    threadpool_limits(limits=1)
     times = []
     for _ in range(WARMUP + BIG_REQUESTS):
         started = time.perf_counter()
@@ -315,6 +337,7 @@ def _row(measure: str, target: str, met: bool | None, **values: float | int) -> 
         "echo_p50_ms",
         "echo_p99_ms",
         "raw_p50_ms",
+        "cpu_p50_ms",
         "requests_per_s",
         "echo_requests_per_s",
         "errors",
@@ -365,6 +388,11 @@ def measure(clients: int, seconds: float) -> list[dict]:
     service, echo = results["service"], results["echo"]
     rows_of_big = features.set_index("customer_id").loc[big_ids].reset_index()
     raw = _raw_p50(model, rows_of_big)
+    ids_of = [json.loads(body)["customer_ids"] for body in one]
+    loads["in_process/one"] = os.getloadavg()[0]
+    one_in_process = in_process(settings, ids_of, SEQUENTIAL)
+    loads["in_process/big"] = os.getloadavg()[0]
+    big_in_process = in_process(settings, [big_ids], BIG_REQUESTS)
     one_p50, one_p99 = _p(service["one"], 50), _p(service["one"], 99)
     echo_p50 = _p(echo["one"], 50)
     big_p50 = _p(service["big"], 50)
@@ -391,6 +419,13 @@ def measure(clients: int, seconds: float) -> list[dict]:
             load_1m=loads["os/one"],
         ),
         _row(
+            "one customer by id in process (ScoringRuntime.score_customers)",
+            "none",
+            None,
+            **one_in_process,
+            load_1m=loads["in_process/one"],
+        ),
+        _row(
             "one feature record (/score)",
             "none",
             None,
@@ -410,6 +445,14 @@ def measure(clients: int, seconds: float) -> list[dict]:
             echo_p99_ms=_p(echo["big"], 99),
             raw_p50_ms=raw,
             load_1m=loads["service/big"],
+        ),
+        _row(
+            "1,000 customers by id in process (ScoringRuntime.score_customers)",
+            "none",
+            None,
+            **big_in_process,
+            raw_p50_ms=raw,
+            load_1m=loads["in_process/big"],
         ),
         _row(
             f"{clients} clients for {seconds:.0f} s, one customer each",

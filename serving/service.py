@@ -85,10 +85,11 @@ AtRiskRequest = REQUESTS.at_risk
 ChurnIndexRequest = REQUESTS.churn_index
 
 PREDICT_THREADS = 1
-"""OpenMP threads of LightGBM in the service: a request is small, and waking a thread pool
-on a busy machine costs milliseconds (measured: 4-8 ms a single-row predict with 2 threads
-under load, 0.03 ms with one)."""
-_openmp = threading.local()
+"""OpenMP threads of LightGBM and BLAS threads of numpy in the service: a request is small,
+and waking a thread pool on a busy machine costs milliseconds (measured: 4-8 ms a
+single-row predict with 2 OpenMP threads under load, 0.03 ms with one; the reasons'
+1,000 x 57 by 57 x 9 product 1.2 ms with OpenBLAS's 2 threads, 0.11 ms with one)."""
+_limited = threading.local()
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     SnapshotMissingError: HTTPStatus.NOT_FOUND,
@@ -138,14 +139,15 @@ def _answer(call: Callable[..., Any], *args: Any) -> Any:
         raise RuntimeError(f"the service built an invalid answer: {errors}") from None
 
 
-def _limit_openmp() -> None:
-    """Give LightGBM PREDICT_THREADS OpenMP threads in the calling thread.
+def _limit_threads() -> None:
+    """Give LightGBM (OpenMP) and numpy (BLAS) PREDICT_THREADS threads in the calling thread.
 
-    The limit is per thread, and sync APIs run in worker threads, not the one __init__ ran in.
+    OpenMP's limit is per thread, and sync APIs run in worker threads, not the one
+    __init__ ran in; OpenBLAS's is the process's, set again harmlessly by each thread.
     """
-    if not getattr(_openmp, "limited", False):
-        threadpool_limits(limits=PREDICT_THREADS, user_api="openmp")
-        _openmp.limited = True
+    if not getattr(_limited, "done", False):
+        threadpool_limits(limits=PREDICT_THREADS)
+        _limited.done = True
 
 
 def _bento_model() -> bentoml.models.BentoModel | None:
@@ -189,21 +191,21 @@ class ChurnService:
     @answers(HTTPStatus.CONFLICT)
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Score one or more customers from their feature records."""
-        _limit_openmp()
+        _limit_threads()
         return _answer(self.runtime.score_records, request.records)
 
     @bentoml.api
     @answers(HTTPStatus.CONFLICT)
     def score_rows(self, request: ScoreRowsRequest, /) -> ScoreResponse:
         """Score rows of a flat customer table, for a champion trained on such a table."""
-        _limit_openmp()
+        _limit_threads()
         return _answer(self.runtime.score_rows, request.rows)
 
     @bentoml.api
     @answers(HTTPStatus.SERVICE_UNAVAILABLE)
     def score_customers(self, request: ScoreCustomersRequest, /) -> ScoreCustomersResponse:
         """Score customers by id from the latest feature snapshot; unknown ids are listed."""
-        _limit_openmp()
+        _limit_threads()
         return _answer(self.runtime.score_customers, request.customer_ids)
 
     @bentoml.api
