@@ -472,6 +472,23 @@ def measure(clients: int, seconds: float) -> list[dict]:
     ]
 
 
+def note(rows: list[dict]) -> str:
+    """What the rows say in words: the machine's load while measuring, targets met and missed."""
+    loads = [row["load_1m"] for row in rows if row["load_1m"] != ""]
+    verdicts = {
+        verdict: [row["measure"] for row in rows if row["met"] == verdict]
+        for verdict in ("met", "missed")
+    }
+    return (
+        f"Measured with the machine's 1-minute load average at {min(loads):.1f}-{max(loads):.1f} "
+        "(load_1m; 2 cores shared with other jobs), so wall times are several times an idle "
+        "box's and the service, doing more work per request than the echo, suffers more; "
+        "cpu_p50_ms is the scoring thread's own CPU time. "
+        f"Targets met: {'; '.join(verdicts['met']) or 'none'}. "
+        f"Missed: {'; '.join(verdicts['missed']) or 'none'}. Limits: docs/serving.md#performance."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="benchmark: serving")
     parser.add_argument("--clients", type=int, default=8)
@@ -480,7 +497,7 @@ def main() -> None:
     rows = measure(args.clients, args.seconds)
     for row in rows:
         print(json.dumps(row))
-    write_results("serving", rows)
+    write_results("serving", rows, note(rows))
 
 
 if __name__ == "__main__":
