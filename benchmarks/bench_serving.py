@@ -481,9 +481,9 @@ def note(rows: list[dict]) -> str:
     }
     return (
         f"Measured with the machine's 1-minute load average at {min(loads):.1f}-{max(loads):.1f} "
-        "(load_1m; 2 cores shared with other jobs), so wall times are several times an idle "
-        "box's and the service, doing more work per request than the echo, suffers more; "
-        "cpu_p50_ms is the scoring thread's own CPU time. "
+        f"(load_1m, on {os.cpu_count()} cores; the benchmark's own clients count in it): above "
+        "the core count wall times grow with the load, and the service, doing more work per "
+        "request than the echo, suffers more; cpu_p50_ms is the scoring thread's own CPU time. "
         f"Targets met: {'; '.join(verdicts['met']) or 'none'}. "
         f"Missed: {'; '.join(verdicts['missed']) or 'none'}. Limits: docs/serving.md#performance."
     )
