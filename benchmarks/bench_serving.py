@@ -65,7 +65,7 @@ from zerochurn.contract.validate import load_raw
 from zerochurn.features.build import build_features
 from zerochurn.model.registry import ChampionRegistry, configure
 from zerochurn.serving.batch import score_batch, snapshot_store, write_batch
-from zerochurn.serving.launch import bentoml_environment, serve_command
+from zerochurn.serving.launch import bentoml_environment, serve_command, wait_until_ready
 from zerochurn.serving.model import ScoringModel, load_from_mlflow
 from zerochurn.serving.runtime import ScoringRuntime
 from zerochurn.synthetic import generate_world, write_world
@@ -142,16 +142,8 @@ def _started(argv: list[str], env: dict[str, str], url: str, cwd: Path) -> Itera
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + READY_SECONDS
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{argv[-5]} did not become ready")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        if not wait_until_ready(url, process, READY_SECONDS):
+            raise RuntimeError(f"{argv[-5]} did not become ready")
         yield Running(url, process)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -7,7 +7,12 @@ from SETTINGS_ENV (serving/runtime.py).
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
+from http import HTTPStatus
+
+import httpx
 
 from zerochurn.configs.settings import Settings
 
@@ -18,6 +23,8 @@ SETTINGS_ENV = "ZEROCHURN_SERVING_SETTINGS"
 BENTOML_HOME_ENV = "BENTOML_HOME"
 BENTOML_HOME_DIR = "bentoml"
 """BentoML's home (model store, Bentos) inside the workspace unless BENTOML_HOME is set."""
+READY_POLL_SECONDS = 0.2
+"""Pause between two /readyz probes of a starting service."""
 
 
 def bentoml_environment(settings: Settings, environ: dict[str, str]) -> dict[str, str]:
@@ -41,3 +48,17 @@ def serve_command(settings: Settings, environ: dict[str, str]) -> tuple[list[str
     argv += ["--host", serving.host, "--port", str(serving.port)]
     env = bentoml_environment(settings, environ) | {SETTINGS_ENV: resolved.model_dump_json()}
     return argv, env
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, seconds: float) -> bool:
+    """Probe `url`/readyz until it answers 200 (True); False once `process` exits or
+    `seconds` pass. For the scripts and tests that start a service and talk to it."""
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == HTTPStatus.OK:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(READY_POLL_SECONDS)
+    return False

@@ -10,7 +10,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from zerochurn.configs import Settings
-from zerochurn.serving.launch import serve_command
+from zerochurn.serving.launch import serve_command, wait_until_ready
 
 API_KEY = "test-key"
 READY_SECONDS = 120
@@ -74,16 +73,9 @@ def start_server(argv: list[str], env: dict[str, str], log: Path, port: int) -> 
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + READY_SECONDS
-        while True:
-            assert process.poll() is None, f"server exited:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"not ready:\n{log.read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        ready = wait_until_ready(url, process, READY_SECONDS)
+        assert process.poll() is None, f"server exited:\n{log.read_text()[-3000:]}"
+        assert ready, f"not ready:\n{log.read_text()[-3000:]}"
         headers = {"Authorization": f"Bearer {API_KEY}"}
         with httpx.Client(base_url=url, headers=headers, timeout=REQUEST_SECONDS) as client:
             yield Server(url, client, log, process)
